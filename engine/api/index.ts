@@ -1,0 +1,142 @@
+// The HTTP API: patients, journeys (draft → publish), events that enroll patients, tracking
+// endpoints for opens and clicks, and health. Errors name what was wrong, never patient data;
+// request logs carry the route pattern, never the URL (tracking tokens) or bodies.
+import { readFile } from 'node:fs/promises';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { HavenConfig } from '../config.ts';
+import type { PrismaClient } from '../db/index.ts';
+import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
+import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
+import { createPatient, NewPatient } from '../patients/index.ts';
+import { temporalHealthy } from '../temporal/index.ts';
+
+export interface ApiDeps {
+  config: HavenConfig;
+  db: PrismaClient;
+  temporal: Client;
+  journeys: JourneyService;
+  tracking: TrackingTokens;
+  /** Extra links for the index page (the dev inbox, when `npm start` runs one). */
+  links?: Record<string, string>;
+  logger?: boolean;
+}
+
+const NewEvent = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'must be lower-case letters, digits, ".", "_" or "-"'),
+    patientId: z.string().min(1).max(100),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const TokenParams = z.object({ token: z.string().min(1).max(200) });
+
+const EDITOR_PAGE = new URL('../../editor/index.html', import.meta.url);
+
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const { db, journeys, tracking, config } = deps;
+  const app = Fastify({
+    bodyLimit: 5 * 1024 * 1024,
+    logger: deps.logger
+      ? {
+          level: 'info',
+          serializers: {
+            req: (req) => ({ method: req.method, route: req.routeOptions?.url ?? 'unmatched' }),
+            res: (res) => ({ statusCode: res.statusCode }),
+          },
+        }
+      : false,
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof JourneyInvalidError) {
+      return reply.code(400).send({ error: 'invalid_journey', message: error.message, problems: error.problems });
+    }
+    if (error instanceof z.ZodError) {
+      return reply.code(400).send({
+        error: 'invalid_request',
+        problems: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
+    }
+    if (error instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: error.message });
+    const e = error as { statusCode?: number; code?: string; name?: string };
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.code(e.statusCode).send({ error: 'bad_request', message: e.code ?? 'bad request' });
+    }
+    if (isTemporalUnavailable(error)) {
+      return reply.code(503).send({ error: 'temporal_unavailable', message: 'the workflow service is unavailable; retry' });
+    }
+    // Only the error's kind is logged: messages from drivers can quote row values.
+    request.log.error({ err: { name: e.name, code: e.code } }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    const [postgres, temporal] = await Promise.all([
+      db.$queryRaw`SELECT 1`.then(() => true, () => false),
+      temporalHealthy(deps.temporal),
+    ]);
+    return reply.code(postgres && temporal ? 200 : 503).send({ status: postgres && temporal ? 'ok' : 'degraded', postgres, temporal });
+  });
+
+  app.post('/api/patients', async (req, reply) => {
+    const patient = await createPatient(db, NewPatient.parse(req.body));
+    return reply.code(201).send(patient);
+  });
+
+  app.get('/api/journeys', async () => journeys.listJourneys());
+  app.post('/api/journeys', async (req, reply) => reply.code(201).send(await journeys.createJourney(req.body)));
+  app.post('/api/journeys/validate', async (req) => {
+    journeys.validate(req.body);
+    return { ok: true };
+  });
+  app.get('/api/journeys/:id', async (req) => journeys.getJourney(IdParams.parse(req.params).id));
+  app.put('/api/journeys/:id', async (req, reply) => {
+    await journeys.updateDraft(IdParams.parse(req.params).id, req.body);
+    return reply.code(204).send();
+  });
+  app.post('/api/journeys/:id/publish', async (req, reply) => reply.code(201).send(await journeys.publish(IdParams.parse(req.params).id)));
+  app.get('/api/journeys/:id/enrollments', async (req) => journeys.listEnrollments(IdParams.parse(req.params).id));
+
+  app.post('/api/events', async (req, reply) => reply.code(202).send(await journeys.recordEvent(NewEvent.parse(req.body))));
+
+  // Tracking: unauthenticated by nature (mail clients fetch these); the signed token is the key.
+  app.get('/t/o/:token', async (req, reply) => {
+    const claim = tracking.verify(TokenParams.parse(req.params).token.replace(/\.gif$/, ''));
+    if (!claim || claim.kind !== 'open' || !(await journeys.recordEngagement(claim))) return reply.code(404).send();
+    return reply.header('cache-control', 'no-store, private').type('image/gif').send(PIXEL_GIF);
+  });
+  app.get('/t/c/:token', async (req, reply) => {
+    const claim = tracking.verify(TokenParams.parse(req.params).token);
+    const result = claim?.kind === 'click' ? await journeys.recordEngagement(claim) : null;
+    if (!result?.redirect) return reply.code(404).type('text/plain').send('This link is not valid.');
+    return reply.header('cache-control', 'no-store, private').redirect(result.redirect, 302);
+  });
+
+  app.get('/', async (_req, reply) => reply.type('text/html').send(indexPage(config, deps.links ?? {})));
+  app.get('/editor/', async (_req, reply) => reply.type('text/html').send(await readFile(EDITOR_PAGE)));
+
+  return app;
+}
+
+/** Temporal refused or did not answer (the client wraps gRPC errors in ServiceError). */
+function isTemporalUnavailable(error: unknown): boolean {
+  const cause = error instanceof ServiceError ? error.cause : error;
+  return error instanceof ServiceError || (isGrpcServiceError(cause) && [4, 14].includes(cause.code));
+}
+
+function indexPage(config: HavenConfig, links: Record<string, string>): string {
+  const all: Record<string, string> = {
+    'Journey editor': '/editor/',
+    'Temporal Web UI (journey runs)': config.temporal.uiUrl,
+    ...links,
+    'Health': '/healthz',
+  };
+  const items = Object.entries(all)
+    .map(([name, href]) => `<li><a href="${href}">${name}</a></li>`)
+    .join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Haven</title></head><body><h1>Haven</h1><ul>${items}</ul></body></html>`;
+}

@@ -1,0 +1,57 @@
+// Runtime configuration, read from the environment once. Defaults suit a single development
+// machine; README ("Configuration") lists every variable.
+export interface HavenConfig {
+  api: { host: string; port: number; publicUrl: string };
+  databaseUrl: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    deliveryTaskQueue: string;
+    uiUrl: string;
+  };
+  smtp: { url: string; from: string; messageIdDomain: string };
+  /** Tracking-token keys, newest first: tokens are signed with the first and verified with any. */
+  trackingKeys: { id: string; secret: Buffer }[];
+}
+
+export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/haven';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
+  const port = Number(env.PORT ?? 3000);
+  const host = env.HOST ?? '127.0.0.1';
+  return {
+    api: { host, port, publicUrl: (env.PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '') },
+    databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    temporal: temporalConfig(env),
+    smtp: {
+      url: env.SMTP_URL ?? 'smtp://127.0.0.1:1025',
+      from: env.MAIL_FROM ?? 'Haven Care Team <care@haven.test>',
+      messageIdDomain: env.MESSAGE_ID_DOMAIN ?? 'haven.test',
+    },
+    trackingKeys: parseKeys(env.HAVEN_TRACKING_KEYS),
+  };
+}
+
+export function temporalConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig['temporal'] {
+  return {
+    address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.HAVEN_TASK_QUEUE ?? 'haven-journeys',
+    deliveryTaskQueue: env.HAVEN_DELIVERY_TASK_QUEUE ?? 'haven-delivery',
+    uiUrl: (env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').replace(/\/$/, ''),
+  };
+}
+
+/** `HAVEN_TRACKING_KEYS=k2:<base64 secret>,k1:<base64 secret>` — at least 32 bytes each. */
+function parseKeys(text: string | undefined): HavenConfig['trackingKeys'] {
+  if (!text) throw new Error('HAVEN_TRACKING_KEYS is not set (npm start generates one under .data/; see README "Configuration")');
+  return text.split(',').map((entry) => {
+    const [id, b64] = entry.trim().split(':');
+    const secret = Buffer.from(b64 ?? '', 'base64');
+    if (!id || !/^[A-Za-z0-9]{1,8}$/.test(id) || secret.length < 32) {
+      throw new Error('HAVEN_TRACKING_KEYS entries must be "<id>:<base64 secret of at least 32 bytes>"');
+    }
+    return { id, secret };
+  });
+}

@@ -1,0 +1,74 @@
+// Renders a template for one patient with LiquidJS (sandboxed: no code, own properties only,
+// HTML output escaped) and rewrites its links into tracked redirects plus an open pixel.
+import { Liquid } from 'liquidjs';
+import type { Template } from '../../workflows/index.ts';
+
+const common = { ownPropertyOnly: true, strictFilters: true, jsTruthy: false } as const;
+const textEngine = new Liquid(common);
+const htmlEngine = new Liquid({ ...common, outputEscape: 'escape' });
+
+export interface RenderContext {
+  patient: { givenName: string | null; familyName: string | null };
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Liquid syntax problems in a template, by part; empty when it would render. */
+export function templateProblems(template: Template): { part: 'subject' | 'text' | 'html'; message: string }[] {
+  const problems: { part: 'subject' | 'text' | 'html'; message: string }[] = [];
+  for (const part of ['subject', 'text', 'html'] as const) {
+    const source = template[part];
+    if (source === undefined) continue;
+    try {
+      (part === 'html' ? htmlEngine : textEngine).parse(source);
+    } catch (e) {
+      // Liquid's message quotes only the template source (designer-written), never patient data.
+      problems.push({ part, message: (e as Error).message.split('\n')[0] ?? 'invalid template' });
+    }
+  }
+  return problems;
+}
+
+export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedEmail> {
+  const subject = (await textEngine.parseAndRender(template.subject, context)).replace(/[\r\n]+/g, ' ').trim();
+  const text = await textEngine.parseAndRender(template.text, context);
+  const html = template.html
+    ? await htmlEngine.parseAndRender(template.html, context)
+    : `<!doctype html><html><body><p>${escapeHtml(text).replace(/\r?\n/g, '<br>')}</p></body></html>`;
+  return { subject, text, html };
+}
+
+export interface TrackedEmail extends RenderedEmail {
+  /** Original destinations; index i is what click token i redirects to. */
+  links: string[];
+}
+
+/** Replaces http(s) links in both parts with tracked URLs and appends the open pixel to the HTML. */
+export function addTracking(
+  email: RenderedEmail,
+  urls: { click: (index: number) => string; open: string },
+): TrackedEmail {
+  const links: string[] = [];
+  const indexOf = (url: string) => {
+    const i = links.indexOf(url);
+    return i >= 0 ? i : links.push(url) - 1;
+  };
+  const html = email.html.replace(/(href\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi, (_m, attr: string, q: string, url: string) => {
+    return `${attr}${q}${escapeHtml(urls.click(indexOf(unescapeHtml(url))))}${q}`;
+  });
+  const text = email.text.replace(/https?:\/\/[^\s<>"')\]]+/g, (url) => urls.click(indexOf(url)));
+  const pixel = `<img src="${escapeHtml(urls.open)}" width="1" height="1" alt="" style="display:block;border:0">`;
+  const withPixel = /<\/body>/i.test(html) ? html.replace(/<\/body>/i, `${pixel}</body>`) : `${html}${pixel}`;
+  return { subject: email.subject, text, html: withPixel, links };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+function unescapeHtml(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}

@@ -1,0 +1,59 @@
+// Composition root: wires configuration to capabilities for the two kinds of Haven process — the
+// API (HTTP + Temporal client) and the worker (journey workflows + delivery). Scripts and tests
+// build processes from here and nowhere else.
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from './activities/index.ts';
+import { buildApi } from './api/index.ts';
+import type { HavenConfig } from './config.ts';
+import { createDb } from './db/index.ts';
+import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens } from './delivery/index.ts';
+import { createJourneyService } from './journeys/index.ts';
+import { connectClient, createJourneyWorkers } from './temporal/index.ts';
+
+export async function createApiProcess(config: HavenConfig, options: { logger?: boolean; links?: Record<string, string> } = {}) {
+  const db = createDb(config.databaseUrl);
+  const temporal = connectClient(config.temporal);
+  const tracking = createTrackingTokens(config.trackingKeys);
+  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal });
+  const app = buildApi({ config, db, temporal, journeys, tracking, ...options });
+  return {
+    app,
+    db,
+    temporal,
+    journeys,
+    async listen(): Promise<string> {
+      return app.listen({ host: config.api.host, port: config.api.port });
+    },
+    async close() {
+      await app.close();
+      await temporal.connection.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+export async function createWorkerProcess(config: HavenConfig, options: { workflowBundle?: WorkflowBundleWithSourceMap } = {}) {
+  const db = createDb(config.databaseUrl);
+  const mailer = createSmtpMailer(config.smtp.url);
+  const deliverJourneyEmail = createJourneyEmailSender({
+    db,
+    mailer,
+    tracking: createTrackingTokens(config.trackingKeys),
+    publicUrl: config.api.publicUrl,
+    from: config.smtp.from,
+    messageIdDomain: config.smtp.messageIdDomain,
+  });
+  const workers = await createJourneyWorkers(config.temporal, createActivities({ db, deliverJourneyEmail }), options.workflowBundle);
+  return {
+    /** Runs until `shutdown()`; then releases the mail pool and the database. */
+    async run() {
+      try {
+        await workers.run();
+      } finally {
+        mailer.close();
+        await db.$disconnect();
+      }
+    },
+    shutdown: () => workers.shutdown(),
+  };
+}

@@ -1,0 +1,74 @@
+// Builds the two workers of a Haven worker process: journey logic (workflows + bookkeeping
+// activities) and delivery (sends, on their own task queue so the SMTP rate applies globally).
+// Run more worker processes to scale out; they share the task queues.
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DeliveryActivities, JourneyActivities } from '../../workflows/index.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/journey.workflow.ts', import.meta.url));
+
+export interface WorkerSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  deliveryTaskQueue: string;
+}
+
+export function bundleJourneyWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+}
+
+export interface JourneyWorkers {
+  /** Resolves when both workers have stopped (after `shutdown()`), rejects if one fails. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export async function createJourneyWorkers(
+  settings: WorkerSettings,
+  activities: { journey: JourneyActivities; delivery: DeliveryActivities },
+  workflowBundle?: WorkflowBundleWithSourceMap,
+): Promise<JourneyWorkers> {
+  const connection = await NativeConnection.connect({ address: settings.address });
+  const bundle = workflowBundle ?? (await bundleJourneyWorkflows());
+  const journeyWorker = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    workflowBundle: bundle,
+    activities: activities.journey,
+    maxCachedWorkflows: 1_000,
+  });
+  const deliveryWorker = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.deliveryTaskQueue,
+    activities: activities.delivery,
+    maxConcurrentActivityTaskExecutions: 20,
+  });
+  return {
+    async run() {
+      try {
+        await Promise.all([journeyWorker.run(), deliveryWorker.run()]);
+      } finally {
+        await connection.close();
+      }
+    },
+    shutdown() {
+      for (const w of [journeyWorker, deliveryWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}
+
+const quietBundlerLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn(message: string) {
+    console.warn(message);
+  },
+  error(message: string) {
+    console.error(message);
+  },
+};

@@ -1,0 +1,112 @@
+// `npm start`: brings up the whole stack on one machine — PostgreSQL (found or embedded),
+// migrations, the Temporal dev server with its Web UI, a development inbox, a worker process and
+// the API — and prints where everything is. Ctrl-C stops it all; the next start reuses .data/.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig } from '../engine/config.ts';
+import { migrate } from '../engine/db/index.ts';
+import { buildDevInboxHttp, startDevInbox } from '../engine/devinbox/index.ts';
+import { createApiProcess } from '../engine/runtime.ts';
+import { ensureSearchAttributes } from '../engine/temporal/index.ts';
+import { loadDevSecrets, portInUse } from './local-state.ts';
+import { DATA_DIR, ROOT } from './paths.ts';
+import { ensurePostgres } from './postgres.ts';
+import { ensureTemporalCli } from './temporal-cli.ts';
+import { startTemporalDevServer, stopChild, temporalAnswers } from './temporal-server.ts';
+
+const log = (line: string) => console.log(`[haven] ${line}`);
+const stops: (() => Promise<void>)[] = [];
+let stopping = false;
+
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping…');
+  for (const stop of stops.reverse()) await stop().catch((e: Error) => console.error(`[haven] ${e.message}`));
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  const env: Record<string, string> = {};
+  env.HAVEN_TRACKING_KEYS = process.env.HAVEN_TRACKING_KEYS ?? (await loadDevSecrets(DATA_DIR)).trackingKeys;
+
+  const postgres = await ensurePostgres(DATA_DIR, log);
+  stops.push(postgres.stop);
+  env.DATABASE_URL = postgres.databaseUrl;
+  const migrations = await migrate(postgres.databaseUrl);
+  log(`PostgreSQL (${postgres.source}): ${migrations.applied.length ? `applied ${migrations.applied.join(', ')}` : 'schema up to date'}`);
+
+  const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
+  let uiUrl = process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${temporalPort + 1000}`;
+  if (process.env.TEMPORAL_ADDRESS) {
+    env.TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS;
+    await ensureSearchAttributes(env.TEMPORAL_ADDRESS, process.env.TEMPORAL_NAMESPACE ?? 'default');
+    log(`Temporal: using ${env.TEMPORAL_ADDRESS}`);
+  } else if (await temporalAnswers(`127.0.0.1:${temporalPort}`)) {
+    env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
+    await ensureSearchAttributes(env.TEMPORAL_ADDRESS, 'default');
+    log(`Temporal: a server already answers on ${env.TEMPORAL_ADDRESS}; using it`);
+  } else {
+    const cli = await ensureTemporalCli(log);
+    const server = await startTemporalDevServer({
+      cli,
+      port: temporalPort,
+      uiPort: Number(process.env.TEMPORAL_UI_PORT ?? temporalPort + 1000),
+      dbFile: path.join(DATA_DIR, 'temporal.sqlite'),
+      logFile: path.join(DATA_DIR, 'temporal.log'),
+    });
+    stops.push(server.stop);
+    env.TEMPORAL_ADDRESS = server.address;
+    uiUrl = server.uiUrl ?? uiUrl;
+    log(`Temporal dev server on ${server.address}${cli ? '' : ' (downloaded by the Temporal SDK)'}`);
+  }
+  env.TEMPORAL_UI_URL = uiUrl;
+
+  const links: Record<string, string> = {};
+  if (!process.env.SMTP_URL) {
+    const smtpPort = Number(process.env.DEV_INBOX_SMTP_PORT ?? 1025);
+    const httpPort = Number(process.env.DEV_INBOX_PORT ?? 1080);
+    if (await portInUse(smtpPort)) throw new Error(`port ${smtpPort} (dev inbox SMTP) is in use: is another Haven running?`);
+    const inbox = await startDevInbox({ port: smtpPort, dir: path.join(DATA_DIR, 'inbox') });
+    const inboxHttp = buildDevInboxHttp(inbox);
+    await inboxHttp.listen({ host: '127.0.0.1', port: httpPort });
+    stops.push(async () => {
+      await inboxHttp.close();
+      await inbox.close();
+    });
+    env.SMTP_URL = `smtp://127.0.0.1:${smtpPort}`;
+    links['Dev inbox'] = `http://127.0.0.1:${httpPort}`;
+  }
+
+  Object.assign(process.env, env);
+  const config = loadConfig();
+
+  // The worker runs as its own process, as it would in production.
+  const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/worker.ts')], {
+    env: process.env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  worker.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[haven] the worker exited (${signal ?? code}); stopping`);
+      void shutdown(1);
+    }
+  });
+  stops.push(() => stopChild(worker));
+
+  if (await portInUse(config.api.port)) throw new Error(`port ${config.api.port} (API) is in use: set PORT or stop the other process`);
+  const api = await createApiProcess(config, { logger: process.env.HAVEN_HTTP_LOG === '1', links });
+  stops.push(api.close);
+  await api.listen();
+
+  log('ready:');
+  log(`  API and home page   ${config.api.publicUrl}`);
+  log(`  Temporal Web UI     ${uiUrl}`);
+  if (links['Dev inbox']) log(`  Dev inbox           ${links['Dev inbox']} (SMTP ${env.SMTP_URL})`);
+  log(`Ctrl-C stops everything; data stays in ${DATA_DIR}`);
+} catch (e) {
+  console.error(`[haven] could not start: ${(e as Error).message}`);
+  await shutdown(1);
+}

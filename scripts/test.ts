@@ -1,0 +1,76 @@
+// `npm test`: starts what the tests need — a Temporal dev server (built from Go modules if
+// needed) and a fresh test database — then runs every test file with node's test runner.
+// SMTP peers are started by the tests themselves (npm smtp-server). Pass files to run a subset.
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { migrate } from '../engine/db/index.ts';
+import { freePort, newTrackingKeys, withDatabase } from './local-state.ts';
+import { DATA_DIR, ROOT } from './paths.ts';
+import { ensurePostgres } from './postgres.ts';
+import { ensureTemporalCli } from './temporal-cli.ts';
+import { startTemporalDevServer } from './temporal-server.ts';
+
+const log = (line: string) => console.log(`[test] ${line}`);
+
+async function testFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+const files = process.argv.length > 2 ? process.argv.slice(2) : await testFiles(path.join(ROOT, 'test'));
+
+const cli = await ensureTemporalCli(log);
+if (!cli) throw new Error('tests need the Temporal CLI: install Go (to build it) or set TEMPORAL_CLI');
+const temporal = await startTemporalDevServer({
+  cli,
+  port: await freePort(),
+  headless: true,
+  logFile: path.join(DATA_DIR, 'test-temporal.log'),
+  dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 200 },
+});
+log(`Temporal dev server on ${temporal.address}`);
+
+const postgres = await ensurePostgres(DATA_DIR, log);
+const databaseUrl = process.env.HAVEN_TEST_DATABASE_URL ?? withDatabase(postgres.databaseUrl, 'haven_test');
+await recreateDatabase(databaseUrl);
+await migrate(databaseUrl);
+log(`fresh test database ${new URL(databaseUrl).pathname.slice(1)}`);
+
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+    {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_CLI: cli,
+        DATABASE_URL: databaseUrl,
+        HAVEN_TRACKING_KEYS: newTrackingKeys(),
+      },
+    },
+  );
+  child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+});
+
+await temporal.stop();
+await postgres.stop();
+process.exit(code);
+
+async function recreateDatabase(url: string) {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,181 @@
+// INV-5 and the sent-ledger: every journey email is recorded under its idempotency key before the
+// SMTP call, so no retry, crash or unclear SMTP outcome ever sends it twice. Real Postgres, real
+// SMTP peers.
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../engine/config.ts';
+import { createDb } from '../../engine/db/index.ts';
+import { startDevInbox, type DevInbox } from '../../engine/devinbox/index.ts';
+import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens, type Mailer } from '../../engine/delivery/index.ts';
+import { newPatientRef } from '../../engine/patients/index.ts';
+import { validateJourney, type DeliverEmailRequest } from '../../workflows/index.ts';
+import { followUpJourney } from '../support/journeys.ts';
+import { reply, startDroppingPeer, startPeer } from '../support/smtp-peers.ts';
+
+const config = loadConfig();
+const db = createDb(config.databaseUrl);
+const tracking = createTrackingTokens(config.trackingKeys);
+const CANARY_NAME = `Zelda${randomBytes(4).toString('hex')}`;
+
+async function enrollmentFixture(templateText?: string) {
+  const definition: any = followUpJourney({ event: 'test.ledger' });
+  if (templateText) definition.templates.welcome.text = templateText;
+  const valid = validateJourney(definition);
+  assert.ok(valid.ok);
+  const email = `ledger-${randomUUID().slice(0, 8)}@example.test`;
+  const patient = await db.patient.create({ data: { ref: newPatientRef(), email, givenName: CANARY_NAME } });
+  const journey = await db.journey.create({ data: { name: 'ledger', draft: valid.definition as object } });
+  const version = await db.journeyVersion.create({
+    data: { journeyId: journey.id, version: 1, definition: valid.definition as object, entryEvent: 'test.ledger' },
+  });
+  const enrollment = await db.enrollment.create({
+    data: { journeyId: journey.id, versionId: version.id, patientId: patient.id, workflowId: `jrny:${journey.id}:${patient.ref}`, status: 'active' },
+  });
+  const request: DeliverEmailRequest = {
+    enrollmentId: enrollment.id,
+    journeyId: journey.id,
+    version: 1,
+    nodeId: 'welcome',
+    visit: 1,
+    template: 'welcome',
+    idempotencyKey: `${enrollment.workflowId}:welcome:1`,
+  };
+  return { email, request, patient };
+}
+
+function sender(mailer: Mailer) {
+  return createJourneyEmailSender({
+    db,
+    mailer,
+    tracking,
+    publicUrl: 'https://haven.example.org',
+    from: 'Care Team <care@haven.test>',
+    messageIdDomain: 'haven.test',
+  });
+}
+
+describe('the sent-ledger (INV-5)', () => {
+  let inbox: DevInbox;
+  let mailer: Mailer;
+  before(async () => {
+    inbox = await startDevInbox();
+    mailer = createSmtpMailer(`smtp://127.0.0.1:${inbox.smtpPort}`);
+  });
+  after(async () => {
+    mailer.close();
+    await inbox.close();
+    await db.$disconnect();
+  });
+
+  it('INV-5 the same idempotency key twice sends one email', async () => {
+    const { email, request } = await enrollmentFixture();
+    const send = sender(mailer);
+    assert.deepEqual(await send(request), { status: 'accepted' });
+    assert.deepEqual(await send(request), { status: 'accepted' });
+    const [a, b] = await Promise.all([send(request), send(request)]);
+    assert.equal(a.status, 'accepted');
+    assert.equal(b.status, 'accepted');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(inbox.messages.filter((m) => m.envelope.to.includes(email)).length, 1);
+    const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
+    assert.equal(row.status, 'accepted');
+    assert.equal(row.attempts, 1);
+  });
+
+  it('renders the template, rewrites links to signed tracking URLs and adds the open pixel', async () => {
+    const { email, request } = await enrollmentFixture();
+    await sender(mailer)(request);
+    const mail = await inbox.waitFor((m) => m.envelope.to.includes(email));
+    const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
+    assert.equal(mail.subject, 'Welcome to our practice');
+    assert.match(mail.text, new RegExp(`Hello ${CANARY_NAME}`));
+    assert.equal(mail.messageId, `<${row.smtpMessageId}>`);
+    assert.deepEqual(row.links, ['https://portal.example.org/start']);
+    const clickUrls = [...mail.html.matchAll(/href="(https:\/\/haven\.example\.org\/t\/c\/[^"]+)"/g)].map((m) => m[1]!);
+    assert.equal(clickUrls.length, 1);
+    const claim = tracking.verify(clickUrls[0]!.split('/t/c/')[1]!);
+    assert.deepEqual(claim, { kind: 'click', link: 0, trackingId: row.trackingId });
+    assert.match(mail.text, /https:\/\/haven\.example\.org\/t\/c\//);
+    assert.ok(!mail.text.includes('portal.example.org'), 'text links are tracked too');
+    assert.match(mail.html, /<img src="https:\/\/haven\.example\.org\/t\/o\/[^"]+\.gif"/);
+    // No PHI in any URL of the message.
+    for (const url of mail.html.match(/https?:\/\/[^"'\s<>]+/g) ?? []) {
+      assert.ok(!url.includes(CANARY_NAME) && !url.includes(email), url);
+    }
+  });
+
+  it('escapes patient data in HTML', async () => {
+    const { request, patient, email } = await enrollmentFixture();
+    await db.patient.update({ where: { id: patient.id }, data: { givenName: '<script>alert(1)</script>' } });
+    await sender(mailer)(request);
+    const mail = await inbox.waitFor((m) => m.envelope.to.includes(email));
+    assert.ok(!mail.html.includes('<script>'));
+    assert.ok(mail.html.includes('&lt;script&gt;'));
+  });
+
+  it('INV-5 an attempt that reached SMTP with an unknown outcome is not sent again: the retry records "uncertain"', async () => {
+    const { request } = await enrollmentFixture();
+    const peer = await startDroppingPeer();
+    const dropping = createSmtpMailer(`smtp://127.0.0.1:${peer.port}`);
+    try {
+      const send = sender(dropping);
+      await assert.rejects(send(request), (e: Error) => {
+        assert.ok(!e.message.includes('@'), `no address in the error: ${e.message}`);
+        return true;
+      });
+      assert.equal(peer.received, 1);
+      assert.equal((await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } })).status, 'submitted');
+      assert.deepEqual(await send(request), { status: 'uncertain' });
+      assert.equal(peer.received, 1, 'the retry did not send again');
+      assert.equal((await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } })).status, 'uncertain');
+    } finally {
+      dropping.close();
+      await peer.close();
+    }
+  });
+
+  it('a 4xx refusal leaves the message pending for a retry, which then sends it once', async () => {
+    const { email, request } = await enrollmentFixture();
+    const peer = await startPeer({ onRcptTo: (_a, _s, cb) => cb(reply(451, '4.3.0 try again later')) });
+    const deferring = createSmtpMailer(`smtp://127.0.0.1:${peer.port}`);
+    try {
+      await assert.rejects(sender(deferring)(request), /SMTP/);
+      const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
+      assert.equal(row.status, 'pending');
+      assert.deepEqual(await sender(mailer)(request), { status: 'accepted' });
+      await inbox.waitFor((m) => m.envelope.to.includes(email));
+    } finally {
+      deferring.close();
+      await peer.close();
+    }
+  });
+
+  it('a 5xx refusal marks the message failed without retrying or quoting the address', async () => {
+    const { request, email } = await enrollmentFixture();
+    const peer = await startPeer({ onRcptTo: (_a, _s, cb) => cb(reply(550, '5.1.1 no such user')) });
+    const refusing = createSmtpMailer(`smtp://127.0.0.1:${peer.port}`);
+    try {
+      assert.deepEqual(await sender(refusing)(request), { status: 'failed' });
+      const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
+      assert.equal(row.status, 'failed');
+      assert.ok(!row.smtpResponse?.includes(email));
+      assert.deepEqual(await sender(refusing)(request), { status: 'failed' });
+      assert.equal(peer.received, 0);
+    } finally {
+      refusing.close();
+      await peer.close();
+    }
+  });
+
+  it('an unreachable SMTP server leaves the message pending and throws a retryable error', async () => {
+    const { request } = await enrollmentFixture();
+    const down = createSmtpMailer('smtp://127.0.0.1:1'); // nothing listens on port 1
+    try {
+      await assert.rejects(sender(down)(request), /SMTP/);
+      assert.equal((await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } })).status, 'pending');
+    } finally {
+      down.close();
+    }
+  });
+});

@@ -1,0 +1,202 @@
+// The walking skeleton, end to end through the real stack: API → Postgres → Temporal → worker →
+// SMTP (dev inbox) → open pixel → signal → branch.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { eventually, pixelUrl, startStack, type Stack } from '../support/stack.ts';
+import { followUpJourney } from '../support/journeys.ts';
+
+const SUBJECT = {
+  welcome: 'Welcome to our practice',
+  tour: 'Getting the most from your portal',
+  reminder: 'A quick reminder from your care team',
+};
+
+describe('a published journey runs from an event to delivered emails and an engagement branch', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+    await stack.startWorker();
+  });
+  after(() => stack.close());
+
+  async function publishJourney(timeout: string) {
+    const event = `test.${randomUUID().slice(0, 8)}`;
+    const created = await stack.request('POST', '/api/journeys', followUpJourney({ event, timeout }));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const published = await stack.request('POST', `/api/journeys/${created.body.id}/publish`);
+    assert.equal(published.status, 201);
+    assert.deepEqual(published.body, { version: 1 });
+    return { id: created.body.id as string, event };
+  }
+
+  async function newPatient(givenName: string) {
+    const email = `${givenName.toLowerCase()}-${randomUUID().slice(0, 8)}@example.test`;
+    const res = await stack.request('POST', '/api/patients', { email, givenName, familyName: 'Tester' });
+    assert.equal(res.status, 201);
+    return { id: res.body.id as string, email };
+  }
+
+  const mailTo = (email: string, subject?: string) => (m: { envelope: { to: string[] }; subject: string }) =>
+    m.envelope.to.includes(email) && (subject === undefined || m.subject === subject);
+
+  it('patient A opens email 1 and gets 2a; patient B never opens and gets 2b after the timeout', async () => {
+    const journey = await publishJourney('PT6S');
+    const a = await newPatient('Ada');
+    const b = await newPatient('Bob');
+
+    for (const p of [a, b]) {
+      const res = await stack.request('POST', '/api/events', { name: journey.event, patientId: p.id });
+      assert.equal(res.status, 202);
+      assert.equal(res.body.enrollments.length, 1);
+      assert.equal(res.body.enrollments[0].status, 'enrolled');
+      assert.equal(res.body.enrollments[0].version, 1);
+    }
+
+    const welcomeA = await stack.inbox.waitFor(mailTo(a.email, SUBJECT.welcome));
+    assert.match(welcomeA.text, /Hello Ada/);
+    const pixel = await fetch(pixelUrl(welcomeA.html));
+    assert.equal(pixel.status, 200);
+    assert.equal(pixel.headers.get('content-type'), 'image/gif');
+
+    await stack.inbox.waitFor(mailTo(a.email, SUBJECT.tour), 15_000);
+    await stack.inbox.waitFor(mailTo(b.email, SUBJECT.reminder), 20_000);
+
+    const enrollments = await eventually(async () => {
+      const res = await stack.request('GET', `/api/journeys/${journey.id}/enrollments`);
+      return res.body.every((e: { status: string }) => e.status === 'completed') ? res.body : undefined;
+    }, 'both enrollments completed');
+    assert.equal(enrollments.length, 2);
+
+    for (const enrollment of enrollments) {
+      const description = await stack.api.temporal.workflow.getHandle(enrollment.workflowId).describe();
+      assert.equal(description.status.name, 'COMPLETED');
+      const sa = description.searchAttributes as Record<string, unknown[]>;
+      assert.deepEqual(sa.JourneyId, [journey.id]);
+      assert.deepEqual(sa.JourneyVersion, [1]);
+      assert.deepEqual(sa.EnrollmentState, ['completed']);
+      assert.ok(enrollment.temporalUrl.includes(encodeURIComponent(enrollment.workflowId)));
+    }
+
+    // Each patient took exactly one branch.
+    assert.equal(stack.inbox.messages.filter(mailTo(a.email, SUBJECT.reminder)).length, 0);
+    assert.equal(stack.inbox.messages.filter(mailTo(b.email, SUBJECT.tour)).length, 0);
+    assert.equal(stack.inbox.messages.filter(mailTo(a.email)).length, 2);
+    assert.equal(stack.inbox.messages.filter(mailTo(b.email)).length, 2);
+  });
+
+  it('the same event twice for one patient enrolls once and sends one email', async () => {
+    const journey = await publishJourney('PT2S');
+    const p = await newPatient('Dora');
+    const [first, second] = await Promise.all([
+      stack.request('POST', '/api/events', { name: journey.event, patientId: p.id }),
+      stack.request('POST', '/api/events', { name: journey.event, patientId: p.id }),
+    ]);
+    const statuses = [first.body.enrollments[0].status, second.body.enrollments[0].status].sort();
+    assert.deepEqual(statuses, ['already_enrolled', 'enrolled']);
+    assert.equal(first.body.enrollments[0].workflowId, second.body.enrollments[0].workflowId);
+
+    await stack.inbox.waitFor(mailTo(p.email, SUBJECT.reminder), 20_000);
+    await eventually(async () => {
+      const res = await stack.request('GET', `/api/journeys/${journey.id}/enrollments`);
+      return res.body[0]?.status === 'completed' ? true : undefined;
+    }, 'the enrollment completed');
+    // After completion, the event again: still one enrollment, no new run, no new email.
+    const third = await stack.request('POST', '/api/events', { name: journey.event, patientId: p.id });
+    assert.equal(third.body.enrollments[0].status, 'already_enrolled');
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(stack.inbox.messages.filter(mailTo(p.email, SUBJECT.welcome)).length, 1);
+    assert.equal(stack.inbox.messages.filter(mailTo(p.email)).length, 2);
+    assert.equal(await stack.api.db.enrollment.count({ where: { journeyId: journey.id } }), 1);
+  });
+
+  it('a tampered or unknown tracking token gets 404, signals nothing and records nothing', async () => {
+    const journey = await publishJourney('PT4S');
+    const p = await newPatient('Eve');
+    await stack.request('POST', '/api/events', { name: journey.event, patientId: p.id });
+    const welcome = await stack.inbox.waitFor(mailTo(p.email, SUBJECT.welcome));
+    const real = pixelUrl(welcome.html);
+    const [keyId, body, tag] = real.split('/t/o/')[1]!.replace(/\.gif$/, '').split('.');
+    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    const forged = [
+      `${keyId}.${body}.${flip(tag!)}`, // tampered tag
+      `${keyId}.${flip(body!)}.${tag}`, // tampered claim
+      `zz.${body}.${tag}`, // unknown key
+      'not-a-token',
+    ];
+    for (const token of forged) {
+      assert.equal((await fetch(`${stack.baseUrl}/t/o/${token}.gif`)).status, 404, token);
+      assert.equal((await fetch(`${stack.baseUrl}/t/c/${token}`, { redirect: 'manual' })).status, 404, token);
+    }
+    // A correctly signed open token used on the click endpoint is refused too.
+    assert.equal((await fetch(real.replace('/t/o/', '/t/c/').replace(/\.gif$/, ''), { redirect: 'manual' })).status, 404);
+
+    const message = await stack.api.db.message.findFirstOrThrow({ where: { patientId: p.id, nodeId: 'welcome' } });
+    assert.equal(await stack.api.db.engagementEvent.count({ where: { messageId: message.id } }), 0);
+    // Not opened, so the journey takes the timeout branch.
+    await stack.inbox.waitFor(mailTo(p.email, SUBJECT.reminder), 20_000);
+    assert.equal(stack.inbox.messages.filter(mailTo(p.email, SUBJECT.tour)).length, 0);
+  });
+
+  it('a tracked link redirects to its stored destination and counts as engagement', async () => {
+    const journey = await publishJourney('PT8S');
+    const p = await newPatient('Finn');
+    await stack.request('POST', '/api/events', { name: journey.event, patientId: p.id });
+    const welcome = await stack.inbox.waitFor(mailTo(p.email, SUBJECT.welcome));
+    assert.ok(!welcome.html.includes('href="https://portal.example.org'), 'links are rewritten');
+    const click = /href="([^"]+\/t\/c\/[^"]+)"/.exec(welcome.html)?.[1];
+    assert.ok(click);
+    const res = await fetch(click!, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), 'https://portal.example.org/start');
+    // A click implies the open: the "opened" branch runs.
+    await stack.inbox.waitFor(mailTo(p.email, SUBJECT.tour), 15_000);
+  });
+
+  it('an invalid definition is refused with the node and reason, and nothing is saved', async () => {
+    const before = await stack.api.db.journey.count();
+    const cases: [string, (d: any) => void, string, RegExp][] = [
+      ['dangling edge', (d) => d.edges.push({ from: 'thanks', to: 'ghost' }), 'thanks', /unknown node "ghost"/],
+      ['unknown node type', (d) => d.nodes.push({ id: 'fax', type: 'send_fax' }), 'fax', /unknown node type/],
+      ['missing template', (d) => delete d.templates.portal_tour, 'thanks', /template "portal_tour" is not defined/],
+      ['wait without timeout', (d) => delete d.nodes.find((n: any) => n.id === 'opened').timeout, 'opened', /timeout: is required/],
+      ['bad template syntax', (d) => (d.templates.reminder.text = 'Hi {{ patient.givenName '), 'reminder', /template "reminder" text/],
+    ];
+    for (const [name, mutate, nodeId, message] of cases) {
+      const definition: any = followUpJourney({ event: 'test.invalid' });
+      mutate(definition);
+      const res = await stack.request('POST', '/api/journeys', definition);
+      assert.equal(res.status, 400, name);
+      assert.equal(res.body.error, 'invalid_journey', name);
+      assert.ok(
+        res.body.problems.some((p: any) => p.nodeId === nodeId && message.test(p.message)),
+        `${name}: ${JSON.stringify(res.body.problems)}`,
+      );
+    }
+    assert.equal(await stack.api.db.journey.count(), before);
+
+    // An invalid draft update leaves the saved draft as it was.
+    const journey = await publishJourney('PT1H');
+    const broken: any = followUpJourney({ event: 'test.other' });
+    broken.edges.pop();
+    assert.equal((await stack.request('PUT', `/api/journeys/${journey.id}`, broken)).status, 400);
+    const saved = await stack.request('GET', `/api/journeys/${journey.id}`);
+    assert.equal(saved.body.draft.nodes.find((n: any) => n.type === 'entry').event, journey.event);
+  });
+
+  it('refuses bad requests clearly', async () => {
+    const unknownPatient = await stack.request('POST', '/api/events', { name: 'test.x', patientId: 'nope' });
+    assert.equal(unknownPatient.status, 404);
+    const badEvent = await stack.request('POST', '/api/events', { name: 'Has Spaces', patientId: 'x' });
+    assert.equal(badEvent.status, 400);
+    const badPatient = await stack.request('POST', '/api/patients', { email: 'not-an-email' });
+    assert.equal(badPatient.status, 400);
+    assert.equal((await stack.request('POST', '/api/journeys/nope/publish')).status, 404);
+  });
+
+  it('reports health of Postgres and Temporal', async () => {
+    const res = await stack.request('GET', '/healthz');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { status: 'ok', postgres: true, temporal: true });
+  });
+});

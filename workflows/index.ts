@@ -1,0 +1,8 @@
+// The journey language: schema, validation and the pure interpreter. Shared by the editor, the
+// API and the worker; free of Node APIs and I/O. (The Temporal workflow itself lives in
+// journey.workflow.ts and is loaded by the worker's bundler, not through this file.)
+export * from './schema.ts';
+export * from './validate.ts';
+export * from './interpreter.ts';
+export * from './duration.ts';
+export type * from './activity-types.ts';
