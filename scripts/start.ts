@@ -25,8 +25,7 @@ async function shutdown(code: number) {
   for (const stop of stops.reverse()) await stop().catch((e: Error) => console.error(`[haven] ${e.message}`));
   process.exit(code);
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 
 try {
   const env: Record<string, string> = {};
@@ -84,10 +83,13 @@ try {
   const config = loadConfig();
 
   // The worker runs as its own process, as it would in production.
+  // Own process group, like the Temporal server: on Ctrl-C we stop it before the server goes.
   const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/worker.ts')], {
     env: process.env,
     stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
   });
+  process.once('exit', () => worker.kill('SIGKILL'));
   worker.once('exit', (code, signal) => {
     if (!stopping) {
       console.error(`[haven] the worker exited (${signal ?? code}); stopping`);

@@ -63,7 +63,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     ...searchAttributes.flatMap((s) => ['--search-attribute', s]),
     ...dynamic,
   ];
-  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C reaches only our parent, which stops the server last.
+  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (options.logFile) mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : null;
   let output = '';
