@@ -1,5 +1,7 @@
 // Runtime configuration, read from the environment once. Defaults suit a single development
 // machine; README ("Configuration") lists every variable.
+import { hkdfSync } from 'node:crypto';
+
 export interface HavenConfig {
   api: { host: string; port: number; publicUrl: string };
   databaseUrl: string;
@@ -13,6 +15,9 @@ export interface HavenConfig {
   smtp: { url: string; from: string; messageIdDomain: string };
   /** Tracking-token keys, newest first: tokens are signed with the first and verified with any. */
   trackingKeys: { id: string; secret: Buffer }[];
+  /** Time zone for send windows of patients with none on record. */
+  defaultTimeZone: string;
+  webhooks: { secret: string; caFile?: string };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/haven';
@@ -20,6 +25,7 @@ export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/haven'
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
   const port = Number(env.PORT ?? 3000);
   const host = env.HOST ?? '127.0.0.1';
+  const trackingKeys = parseKeys(env.HAVEN_TRACKING_KEYS);
   return {
     api: { host, port, publicUrl: (env.PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '') },
     databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
@@ -29,7 +35,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
       from: env.MAIL_FROM ?? 'Haven Care Team <care@haven.test>',
       messageIdDomain: env.MESSAGE_ID_DOMAIN ?? 'haven.test',
     },
-    trackingKeys: parseKeys(env.HAVEN_TRACKING_KEYS),
+    trackingKeys,
+    defaultTimeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
+    webhooks: {
+      // Without its own secret, webhook signing uses a key derived from the tracking key.
+      secret: env.HAVEN_WEBHOOK_SECRET ?? Buffer.from(hkdfSync('sha256', trackingKeys[0]!.secret, '', 'haven-webhook-signing', 32)).toString('hex'),
+      ...(env.HAVEN_WEBHOOK_CA_FILE ? { caFile: env.HAVEN_WEBHOOK_CA_FILE } : {}),
+    },
   };
 }
 

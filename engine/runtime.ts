@@ -6,6 +6,7 @@ import { createActivities } from './activities/index.ts';
 import { buildApi } from './api/index.ts';
 import type { HavenConfig } from './config.ts';
 import { createDb } from './db/index.ts';
+import { readFileSync } from 'node:fs';
 import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens } from './delivery/index.ts';
 import { createJourneyService } from './journeys/index.ts';
 import { connectClient, createJourneyWorkers } from './temporal/index.ts';
@@ -14,7 +15,7 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
   const db = createDb(config.databaseUrl);
   const temporal = connectClient(config.temporal);
   const tracking = createTrackingTokens(config.trackingKeys);
-  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal });
+  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone });
   const app = buildApi({ config, db, temporal, journeys, tracking, ...options });
   return {
     app,
@@ -42,8 +43,14 @@ export async function createWorkerProcess(config: HavenConfig, options: { workfl
     publicUrl: config.api.publicUrl,
     from: config.smtp.from,
     messageIdDomain: config.smtp.messageIdDomain,
+    defaultTimeZone: config.defaultTimeZone,
   });
-  const workers = await createJourneyWorkers(config.temporal, createActivities({ db, deliverJourneyEmail }), options.workflowBundle);
+  // Audience runs enroll patients, which starts journey runs: the worker needs a client too.
+  const temporal = connectClient(config.temporal);
+  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone });
+  const webhooks = { secret: config.webhooks.secret, ...(config.webhooks.caFile ? { ca: readFileSync(config.webhooks.caFile, 'utf8') } : {}) };
+  const activities = createActivities({ db, deliverJourneyEmail, journeys, webhooks });
+  const workers = await createJourneyWorkers(config.temporal, activities, options.workflowBundle);
   return {
     /** Runs until `shutdown()`; then releases the mail pool and the database. */
     async run() {
@@ -51,6 +58,7 @@ export async function createWorkerProcess(config: HavenConfig, options: { workfl
         await workers.run();
       } finally {
         mailer.close();
+        await temporal.connection.close();
         await db.$disconnect();
       }
     },

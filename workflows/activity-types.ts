@@ -1,25 +1,35 @@
 // The activity signatures the workflow calls; implemented in engine/activities. Workflows import
-// these as types only, so no Node code enters the workflow bundle.
-import type { SendStatus } from './interpreter.ts';
+// these as types only, so no Node code enters the workflow bundle. Requests carry ids only.
+import type { EvaluationResult, Outcome, SendResult } from './interpreter.ts';
 
-export interface DeliverEmailRequest {
+export interface NodeRequest {
   enrollmentId: string;
   journeyId: string;
   version: number;
   nodeId: string;
   visit: number;
+}
+
+export interface DeliverEmailRequest extends NodeRequest {
   template: string;
+  /** `<workflowId>:<node>:<visit>`: stable across retries, worker restarts and continue-as-new. */
   idempotencyKey: string;
 }
 
-export interface DeliverEmailResult {
-  status: SendStatus;
-}
-
 export interface DeliveryActivities {
-  deliverEmail(request: DeliverEmailRequest): Promise<DeliverEmailResult>;
+  deliverEmail(request: DeliverEmailRequest): Promise<SendResult>;
 }
 
 export interface JourneyActivities {
-  markEnrollmentCompleted(request: { enrollmentId: string }): Promise<void>;
+  /** Evaluates a condition or wait_until node against current data; only the result enters history. */
+  evaluateNode(request: NodeRequest & { visits: Record<string, number> }): Promise<EvaluationResult>;
+  updatePatient(request: NodeRequest): Promise<void>;
+  callWebhook(request: NodeRequest & { idempotencyKey: string }): Promise<void>;
+  recordGoal(request: { enrollmentId: string; path: string[] }): Promise<void>;
+  markEnrollmentEnded(request: { enrollmentId: string; outcome: Outcome }): Promise<void>;
+}
+
+export interface AudienceActivities {
+  /** Enrolls one page of the journey's audience; `next` is the cursor of the following page. */
+  enrollAudiencePage(request: { journeyId: string; cursor: string | null }): Promise<{ enrolled: number; skipped: number; next: string | null }>;
 }

@@ -1,15 +1,35 @@
 // The pure journey interpreter: (journey, state, input) → (state, commands, trace). No I/O, no
-// clock, no randomness: time arrives inside inputs. The Temporal workflow is a thin loop around
-// it, and the same function drives unit tests and (later) simulation and cohort runs. A patient's
-// whole journey state is the plain serializable value below.
+// clock, no randomness: time arrives inside inputs, effects leave as commands, and their results
+// come back as inputs. The Temporal workflow is a thin loop around it; the simulator and tests
+// drive it directly. A patient's whole journey state is the plain JSON value below, so one
+// workflow could advance many of them (cohorts).
 import { durationToMs } from './duration.ts';
-import { NODE_PORTS, type EngagementType, type JourneyDefinition, type JourneyNode } from './schema.ts';
+import { nodePorts, type EngagementType, type JourneyDefinition, type JourneyNode, type NodeOf } from './schema.ts';
 
-export type Phase = 'new' | 'sending' | 'waiting' | 'completed';
-export type SendStatus = 'accepted' | 'uncertain' | 'failed';
+export type Outcome = 'completed' | 'exited' | 'converted' | 'stopped';
+
+export type SendResult =
+  | { status: 'accepted' | 'uncertain' | 'failed' }
+  /** Not now (outside the send window, or over the frequency cap): try again at `until`. */
+  | { status: 'deferred'; until: number; reason: string }
+  /** Not at all (over the frequency cap with `onCapped: skip`); the journey moves on. */
+  | { status: 'skipped'; reason: string };
+
+export type EvaluationResult = { ok: true; value: boolean | number } | { ok: false; error: string };
+
+/** Effects whose result the journey waits for, one at a time. */
+type EffectKind = 'send' | 'evaluate' | 'update_patient' | 'webhook';
+
+export type Awaiting =
+  | { kind: EffectKind; nodeId: string; visit: number }
+  /** A timer: at `until`, follow `port` (or, for a deferred send, try the send again). */
+  | { kind: 'timer'; nodeId: string; until: number; port: string }
+  | { kind: 'deferred_send'; nodeId: string; visit: number; until: number };
 
 export interface JourneyState {
-  phase: Phase;
+  /** Opaque per-patient seed (the patient ref): random splits are deterministic per patient. */
+  seed: string;
+  outcome: Outcome | null;
   /** The node the patient is at (null before the start). */
   cursor: string | null;
   /** How many times each node has been entered; a send's visit number is part of its idempotency key. */
@@ -18,21 +38,32 @@ export interface JourneyState {
   sent: Record<string, number>;
   /** Engagements seen, as `node#visit:type`, bounded to the most recent. */
   engagements: string[];
-  /** Epoch ms when the current wait times out. */
-  waitUntil: number | null;
+  /** Nodes entered, in order (the most recent 200): the path a conversion is credited to. */
+  path: string[];
+  goalReached: boolean;
+  awaiting: Awaiting | null;
 }
 
 export type JourneyInput =
   | { type: 'start'; at: number }
-  | { type: 'sent'; nodeId: string; visit: number; status: SendStatus; at: number }
+  | { type: 'sent'; nodeId: string; visit: number; result: SendResult; at: number }
+  | { type: 'evaluated'; nodeId: string; visit: number; result: EvaluationResult; at: number }
+  | { type: 'done'; nodeId: string; visit: number; ok: boolean; at: number }
   | { type: 'engagement'; nodeId: string; visit: number; event: EngagementType; at: number }
-  | { type: 'patient_event'; name: string; at: number }
-  | { type: 'tick'; at: number };
+  /** A patient event, already matched against the journey's criteria by `matchPatientEvent`. */
+  | { type: 'patient_event'; name: string; exit: boolean; goal: boolean; waits: string[]; at: number }
+  | { type: 'tick'; at: number }
+  | { type: 'stop'; at: number };
 
 export type Command =
   | { type: 'send_email'; nodeId: string; visit: number; template: string }
+  | { type: 'evaluate'; nodeId: string; visit: number }
+  | { type: 'update_patient'; nodeId: string; visit: number }
+  | { type: 'webhook'; nodeId: string; visit: number }
+  /** Fire and forget: count a conversion for this path. */
+  | { type: 'record_goal'; path: string[] }
   | { type: 'wait'; nodeId: string; until: number }
-  | { type: 'complete' };
+  | { type: 'complete'; outcome: Outcome };
 
 export interface TraceEntry {
   at: number;
@@ -56,6 +87,7 @@ export interface CompiledJourney {
 }
 
 const MAX_ENGAGEMENTS = 200;
+const MAX_PATH = 200;
 /** Engagements that imply others: a click means the message was opened and delivered. */
 const IMPLIES: Record<EngagementType, EngagementType[]> = {
   delivered: [],
@@ -73,70 +105,167 @@ export function compileJourney(definition: JourneyDefinition): CompiledJourney {
     ports.set(edge.port ?? 'next', edge.to); // hand-written JSON may omit the default port
     next.set(edge.from, ports);
   }
-  const entry = definition.nodes.find((n) => n.type === 'entry');
+  const entry = definition.nodes.find((n) => n.type === 'entry' || n.type === 'audience_entry');
   if (!entry) throw new Error('journey has no entry node');
   return { definition, nodes, next, entryId: entry.id };
 }
 
-export function initialState(): JourneyState {
-  return { phase: 'new', cursor: null, visits: {}, sent: {}, engagements: [], waitUntil: null };
+export function initialState(seed: string): JourneyState {
+  return { seed, outcome: null, cursor: null, visits: {}, sent: {}, engagements: [], path: [], goalReached: false, awaiting: null };
 }
 
-/** What a state is blocked on, e.g. to resume after continue-as-new. */
+/** What a state is blocked on: the command to carry out (e.g. to resume after continue-as-new). */
 export function pendingCommands(journey: CompiledJourney, state: JourneyState): Command[] {
-  const node = state.cursor ? journey.nodes.get(state.cursor) : undefined;
-  if (state.phase === 'completed') return [{ type: 'complete' }];
-  if (state.phase === 'sending' && node?.type === 'send_email') {
-    return [{ type: 'send_email', nodeId: node.id, visit: state.visits[node.id] ?? 1, template: node.template }];
+  if (state.outcome) return [{ type: 'complete', outcome: state.outcome }];
+  const a = state.awaiting;
+  if (!a) return [];
+  switch (a.kind) {
+    case 'send': {
+      const node = journey.nodes.get(a.nodeId) as NodeOf<'send_email'>;
+      return [{ type: 'send_email', nodeId: a.nodeId, visit: a.visit, template: node.template }];
+    }
+    case 'evaluate':
+    case 'update_patient':
+    case 'webhook':
+      return [{ type: a.kind, nodeId: a.nodeId, visit: a.visit }];
+    case 'timer':
+    case 'deferred_send':
+      return [{ type: 'wait', nodeId: a.nodeId, until: a.until }];
   }
-  if (state.phase === 'waiting' && node && state.waitUntil !== null) return [{ type: 'wait', nodeId: node.id, until: state.waitUntil }];
-  return [];
+}
+
+/** Deterministic position in [0, 1) for a patient at a split (FNV-1a over seed and node). */
+export function splitPoint(seed: string, nodeId: string): number {
+  let hash = 0x811c9dc5;
+  for (const ch of `${seed}\u0000${nodeId}`) {
+    hash ^= ch.codePointAt(0)!;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash / 0x1_0000_0000;
+}
+
+export function splitArm(node: NodeOf<'split'>, seed: string): string {
+  const total = node.arms.reduce((s, a) => s + a.weight, 0);
+  let point = splitPoint(seed, node.id) * total;
+  for (const arm of node.arms) {
+    if (point < arm.weight) return arm.name;
+    point -= arm.weight;
+  }
+  return node.arms[node.arms.length - 1]!.name;
 }
 
 export function advance(journey: CompiledJourney, previous: JourneyState, input: JourneyInput): Step {
   // JSON round trip: the state must stay plain JSON, and the workflow sandbox lacks structuredClone.
   const state: JourneyState = JSON.parse(JSON.stringify(previous));
   const trace: TraceEntry[] = [];
+  const side: Command[] = [];
   const at = input.at;
   const note = (nodeId: string, decision: string) => trace.push({ at, nodeId, decision });
+  const awaiting = state.awaiting;
+  const current = state.cursor ? journey.nodes.get(state.cursor) : undefined;
+  const isAwaiting = (kind: Awaiting['kind'], nodeId: string, visit?: number) =>
+    awaiting?.kind === kind && awaiting.nodeId === nodeId && (visit === undefined || ('visit' in awaiting && awaiting.visit === visit));
 
-  switch (input.type) {
-    case 'start':
-      if (state.phase !== 'new') return { state, commands: pendingCommands(journey, state), trace };
-      enter(journey.entryId);
-      break;
-    case 'sent': {
-      const expected = state.phase === 'sending' && state.cursor === input.nodeId && state.visits[input.nodeId] === input.visit;
-      if (!expected) return { state, commands: pendingCommands(journey, state), trace };
-      state.sent[input.nodeId] = input.visit;
-      note(input.nodeId, `message ${input.status}`);
-      if (input.status === 'accepted') record(input.nodeId, input.visit, 'delivered');
-      follow(input.nodeId, 'next');
-      break;
-    }
-    case 'engagement': {
-      const fresh = record(input.nodeId, input.visit, input.event);
-      if (fresh) note(input.nodeId, `message ${input.event}`);
-      const node = state.cursor ? journey.nodes.get(state.cursor) : undefined;
-      if (state.phase === 'waiting' && node?.type === 'wait_for_engagement' && engaged(node)) {
-        note(node.id, `${node.event} before the timeout`);
-        follow(node.id, 'matched');
+  if (!state.outcome) {
+    switch (input.type) {
+      case 'start':
+        if (state.cursor === null) enter(journey.entryId);
+        break;
+
+      case 'sent': {
+        if (!isAwaiting('send', input.nodeId, input.visit)) break;
+        const r = input.result;
+        if (r.status === 'deferred') {
+          note(input.nodeId, `send deferred until ${iso(r.until)} (${r.reason})`);
+          state.awaiting = { kind: 'deferred_send', nodeId: input.nodeId, visit: input.visit, until: r.until };
+          break;
+        }
+        if (r.status === 'skipped') note(input.nodeId, `send skipped (${r.reason})`);
+        else {
+          state.sent[input.nodeId] = input.visit;
+          note(input.nodeId, `message ${r.status}`);
+          if (r.status === 'accepted') record(input.nodeId, input.visit, 'delivered');
+        }
+        follow(input.nodeId, 'next');
+        break;
       }
-      break;
-    }
-    case 'patient_event':
-      // v0 journeys react to events only at entry; a repeated entry event does not re-enter.
-      break;
-    case 'tick': {
-      const node = state.cursor ? journey.nodes.get(state.cursor) : undefined;
-      if (state.phase === 'waiting' && node && state.waitUntil !== null && at >= state.waitUntil) {
-        note(node.id, 'timed out');
-        follow(node.id, 'timeout');
+
+      case 'evaluated': {
+        if (!isAwaiting('evaluate', input.nodeId, input.visit) || !current) break;
+        const r = input.result;
+        if (current.type === 'condition') {
+          const value = r.ok && r.value === true;
+          note(current.id, r.ok ? `condition is ${value}` : `condition could not be evaluated (${r.error}); taking "false"`);
+          follow(current.id, value ? 'true' : 'false');
+        } else if (current.type === 'wait_until') {
+          if (r.ok && typeof r.value === 'number' && r.value > at) {
+            note(current.id, `wait until ${iso(r.value)}`);
+            state.awaiting = { kind: 'timer', nodeId: current.id, until: r.value, port: 'next' };
+          } else {
+            note(current.id, r.ok ? `${iso(Number(r.value))} has already passed (late: ${current.late})` : `no time to wait for (${r.error}); late: ${current.late}`);
+            if (current.late === 'exit') finish('exited');
+            else follow(current.id, current.late === 'branch' ? 'late' : 'next');
+          }
+        }
+        break;
       }
-      break;
+
+      case 'done':
+        if (!awaiting || !('visit' in awaiting) || awaiting.nodeId !== input.nodeId || awaiting.visit !== input.visit) break;
+        if (awaiting.kind !== 'update_patient' && awaiting.kind !== 'webhook') break;
+        note(input.nodeId, input.ok ? `${awaiting.kind === 'webhook' ? 'webhook delivered' : 'patient updated'}` : `${awaiting.kind} failed; continuing`);
+        follow(input.nodeId, 'next');
+        break;
+
+      case 'engagement': {
+        const fresh = record(input.nodeId, input.visit, input.event);
+        if (fresh) note(input.nodeId, `message ${input.event}`);
+        if (current?.type === 'wait_for_engagement' && awaiting?.kind === 'timer' && engaged(current.message, current.event)) {
+          note(current.id, `${current.event} before the timeout`);
+          follow(current.id, 'matched');
+        }
+        break;
+      }
+
+      case 'patient_event':
+        if (input.goal && !state.goalReached) {
+          state.goalReached = true;
+          note(state.cursor ?? journey.entryId, `goal "${input.name}" reached`);
+          side.push({ type: 'record_goal', path: [...state.path] });
+          if (journey.definition.rules.goal?.exit) {
+            finish('converted');
+            break;
+          }
+        }
+        if (input.exit) {
+          note(state.cursor ?? journey.entryId, `exit criteria met ("${input.name}")`);
+          finish('exited');
+          break;
+        }
+        if (current?.type === 'wait_for_event' && awaiting?.kind === 'timer' && input.waits.includes(current.id)) {
+          note(current.id, `"${input.name}" before the timeout`);
+          follow(current.id, 'matched');
+        }
+        break;
+
+      case 'tick':
+        if ((awaiting?.kind === 'timer' || awaiting?.kind === 'deferred_send') && at >= awaiting.until) {
+          if (awaiting.kind === 'deferred_send') {
+            state.awaiting = { kind: 'send', nodeId: awaiting.nodeId, visit: awaiting.visit };
+          } else {
+            if (awaiting.port === 'timeout') note(awaiting.nodeId, 'timed out');
+            follow(awaiting.nodeId, awaiting.port);
+          }
+        }
+        break;
+
+      case 'stop':
+        note(state.cursor ?? journey.entryId, 'journey stopped');
+        finish('stopped');
+        break;
     }
   }
-  return { state, commands: pendingCommands(journey, state), trace };
+  return { state, commands: [...side, ...pendingCommands(journey, state)], trace };
 
   function record(nodeId: string, visit: number, event: EngagementType): boolean {
     const keys = [event, ...IMPLIES[event]].map((e) => `${nodeId}#${visit}:${e}`);
@@ -146,9 +275,9 @@ export function advance(journey: CompiledJourney, previous: JourneyState, input:
     return fresh;
   }
 
-  function engaged(node: Extract<JourneyNode, { type: 'wait_for_engagement' }>): boolean {
-    const visit = state.sent[node.message];
-    return visit !== undefined && state.engagements.includes(`${node.message}#${visit}:${node.event}`);
+  function engaged(message: string, event: EngagementType): boolean {
+    const visit = state.sent[message];
+    return visit !== undefined && state.engagements.includes(`${message}#${visit}:${event}`);
   }
 
   function follow(from: string, port: string) {
@@ -156,58 +285,105 @@ export function advance(journey: CompiledJourney, previous: JourneyState, input:
     if (!to) {
       // Validation makes this unreachable; ending cleanly beats looping on a broken definition.
       note(from, `output "${port}" leads nowhere; journey ends`);
-      finish();
+      finish('completed');
       return;
     }
     enter(to);
   }
 
-  function finish() {
-    state.phase = 'completed';
-    state.waitUntil = null;
+  function finish(outcome: Outcome) {
+    state.outcome = outcome;
+    state.awaiting = null;
   }
 
-  // Runs instant nodes until the journey blocks on a send, a wait or the end. Validation forbids
-  // loops without a wait; the step bound keeps a bad definition from hanging the worker anyway.
+  // Runs instant nodes until the journey blocks on an effect, a timer or the end. Validation
+  // forbids loops without a wait; the step bound keeps a bad definition from hanging the worker.
   function enter(first: string) {
     let id: string | undefined = first;
     for (let steps = 0; id !== undefined; steps++) {
       const node = journey.nodes.get(id);
       if (!node || steps > journey.nodes.size) {
         note(id, node ? 'loop without a wait; journey ends' : 'unknown node; journey ends');
-        finish();
+        finish('completed');
         return;
       }
+      const visit = (state.visits[node.id] ?? 0) + 1;
       state.cursor = node.id;
-      state.visits[node.id] = (state.visits[node.id] ?? 0) + 1;
-      state.waitUntil = null;
+      state.visits[node.id] = visit;
+      state.awaiting = null;
+      state.path.push(node.id);
+      if (state.path.length > MAX_PATH) state.path.splice(0, state.path.length - MAX_PATH);
       id = undefined;
+      const port = (p: string) => journey.next.get(node.id)?.get(p);
       switch (node.type) {
         case 'entry':
           note(node.id, `entered on "${node.event}"`);
-          id = journey.next.get(node.id)?.get(NODE_PORTS.entry[0]!);
-          if (id === undefined) finish();
+          id = port('next');
+          break;
+        case 'audience_entry':
+          note(node.id, 'entered as a member of the audience');
+          id = port('next');
           break;
         case 'send_email':
-          state.phase = 'sending';
-          note(node.id, `send template "${node.template}"`);
+          note(node.id, `send template "${node.template}" (${node.purpose})`);
+          state.awaiting = { kind: 'send', nodeId: node.id, visit };
+          break;
+        case 'delay': {
+          const until = at + durationToMs(node.duration)!;
+          note(node.id, `wait ${node.duration}, until ${iso(until)}`);
+          state.awaiting = { kind: 'timer', nodeId: node.id, until, port: 'next' };
+          break;
+        }
+        case 'wait_until':
+        case 'condition':
+          state.awaiting = { kind: 'evaluate', nodeId: node.id, visit };
           break;
         case 'wait_for_engagement':
-          if (engaged(node)) {
+          if (engaged(node.message, node.event)) {
             note(node.id, `${node.event} already`);
-            id = journey.next.get(node.id)?.get('matched');
-            if (id === undefined) finish();
+            id = port('matched');
           } else {
-            state.phase = 'waiting';
-            state.waitUntil = at + durationToMs(node.timeout)!;
-            note(node.id, `wait for ${node.event} of "${node.message}" until ${new Date(state.waitUntil).toISOString()}`);
+            const until = at + durationToMs(node.timeout)!;
+            note(node.id, `wait for ${node.event} of "${node.message}" until ${iso(until)}`);
+            state.awaiting = { kind: 'timer', nodeId: node.id, until, port: 'timeout' };
           }
+          break;
+        case 'wait_for_event': {
+          const until = at + durationToMs(node.timeout)!;
+          note(node.id, `wait for "${node.event}" until ${iso(until)}`);
+          state.awaiting = { kind: 'timer', nodeId: node.id, until, port: 'timeout' };
+          break;
+        }
+        case 'engagement_branch': {
+          const yes = engaged(node.message, node.event);
+          note(node.id, `"${node.message}" ${yes ? 'was' : 'was not'} ${node.event}`);
+          id = port(yes ? 'true' : 'false');
+          break;
+        }
+        case 'split': {
+          const arm = splitArm(node, state.seed);
+          note(node.id, `split: arm "${arm}"`);
+          id = port(arm);
+          break;
+        }
+        case 'update_patient':
+        case 'webhook':
+          state.awaiting = { kind: node.type, nodeId: node.id, visit };
           break;
         case 'exit':
           note(node.id, 'exit');
-          finish();
+          finish('completed');
           break;
+      }
+      if (id === undefined && !state.awaiting && !state.outcome) {
+        // An instant node whose output is not connected (only in unvalidated definitions).
+        note(node.id, `output "${nodePorts(node)[0] ?? 'next'}" leads nowhere; journey ends`);
+        finish('completed');
       }
     }
   }
+}
+
+function iso(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }

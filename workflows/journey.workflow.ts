@@ -1,6 +1,7 @@
-// The one generic journey workflow: a thin loop that feeds signals and timers to the pure
-// interpreter and carries out the commands it returns through activities.
+// The one generic journey workflow: a thin loop that feeds signals, timers and activity results
+// to the pure interpreter and carries out the commands it returns.
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -10,9 +11,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { JourneyActivities, DeliveryActivities } from './activity-types.ts';
-import { advance, compileJourney, initialState, pendingCommands, type JourneyInput, type JourneyState, type Step } from './interpreter.ts';
-import { engagementSignal, patientEventSignal, stateQuery } from './messages.ts';
+import type { DeliveryActivities, JourneyActivities } from './activity-types.ts';
+import { advance, compileJourney, initialState, pendingCommands, type CompiledJourney, type JourneyInput, type JourneyState, type Outcome, type Step } from './interpreter.ts';
+import { engagementSignal, patientEventSignal, stateQuery, stopSignal } from './messages.ts';
 import type { JourneyDefinition } from './schema.ts';
 import { EnrollmentStateKey, JourneyNodeKey } from './search-attributes.ts';
 
@@ -20,6 +21,8 @@ export interface JourneyWorkflowInput {
   journeyId: string;
   version: number;
   enrollmentId: string;
+  /** The patient's opaque ref: seeds random splits so a patient always lands in the same arm. */
+  seed: string;
   /** The published definition, by value: a run never changes version under a patient. */
   definition: JourneyDefinition;
   /** Task queue of the delivery worker (sends are rate-limited separately from journey logic). */
@@ -29,7 +32,7 @@ export interface JourneyWorkflowInput {
 }
 
 export interface JourneyWorkflowResult {
-  outcome: 'completed';
+  outcome: Outcome;
   visits: Record<string, number>;
 }
 
@@ -37,9 +40,14 @@ const journeyActivities = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumInterval: '1 minute' },
 });
+// A webhook that keeps failing must not stall the journey: give up after a few tries.
+const webhookActivities = proxyActivities<Pick<JourneyActivities, 'callWebhook'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5, maximumInterval: '30 seconds' },
+});
 
 export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<JourneyWorkflowResult> {
-  let journey;
+  let journey: CompiledJourney;
   try {
     journey = compileJourney(input.definition);
   } catch {
@@ -52,59 +60,101 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     scheduleToCloseTimeout: '1 hour',
     retry: { maximumInterval: '1 minute' },
   });
+  const ids = { enrollmentId: input.enrollmentId, journeyId: input.journeyId, version: input.version };
 
   const inbox: JourneyInput[] = [];
   setHandler(engagementSignal, (e) => void inbox.push({ type: 'engagement', ...e, at: Date.now() }));
-  setHandler(patientEventSignal, (e) => void inbox.push({ type: 'patient_event', name: e.name, at: Date.now() }));
+  setHandler(patientEventSignal, (e) => void inbox.push({ type: 'patient_event', name: e.name, exit: e.exit, goal: e.goal, waits: e.waits, at: Date.now() }));
+  setHandler(stopSignal, () => void inbox.push({ type: 'stop', at: Date.now() }));
 
   let step: Step = input.carried
     ? { state: input.carried, commands: pendingCommands(journey, input.carried), trace: [] }
-    : advance(journey, initialState(), { type: 'start', at: Date.now() });
+    : advance(journey, initialState(input.seed), { type: 'start', at: Date.now() });
   setHandler(stateQuery, () => step.state);
-  let shownNode: string | null = null;
 
+  async function feed(next: JourneyInput) {
+    step = advance(journey, step.state, next);
+    for (const c of step.commands) {
+      if (c.type === 'record_goal') await journeyActivities.recordGoal({ enrollmentId: input.enrollmentId, path: c.path });
+    }
+  }
+
+  let shown = '';
   for (;;) {
-    const { state, commands } = step;
-    if (state.cursor !== shownNode || commands[0]?.type === 'complete') {
-      shownNode = state.cursor;
-      upsertSearchAttributes([
-        { key: JourneyNodeKey, value: state.cursor ?? 'start' },
-        { key: EnrollmentStateKey, value: commands[0]?.type === 'complete' ? 'completed' : state.phase },
-      ]);
-    }
-    const command = commands[0];
-    if (!command) throw ApplicationFailure.nonRetryable('journey interpreter is stuck', 'InterpreterStuck');
-
-    if (command.type === 'complete') {
-      await journeyActivities.markEnrollmentCompleted({ enrollmentId: input.enrollmentId });
-      await condition(allHandlersFinished);
-      return { outcome: 'completed', visits: state.visits };
-    }
-
-    if (command.type === 'send_email') {
-      const result = await delivery.deliverEmail({
-        enrollmentId: input.enrollmentId,
-        journeyId: input.journeyId,
-        version: input.version,
-        nodeId: command.nodeId,
-        visit: command.visit,
-        template: command.template,
-        // Stable across retries, worker restarts and continue-as-new (visits are carried).
-        idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
-      });
-      step = advance(journey, state, { type: 'sent', nodeId: command.nodeId, visit: command.visit, status: result.status, at: Date.now() });
+    // Signals first: a stop or an exit event must act before the next effect runs.
+    if (inbox.length) {
+      await feed(inbox.shift()!);
       continue;
     }
-
-    // Waiting: for a signal or the deadline, whichever comes first.
-    if (inbox.length === 0) {
-      if (workflowInfo().continueAsNewSuggested) {
-        await condition(allHandlersFinished);
-        return continueAsNew<typeof journeyWorkflow>({ ...input, carried: state });
-      }
-      const remaining = command.until - Date.now();
-      if (remaining > 0) await condition(() => inbox.length > 0, remaining);
+    const { state } = step;
+    const command = step.commands.find((c) => c.type !== 'record_goal');
+    const enrollmentState = state.outcome ?? (command?.type === 'wait' ? 'waiting' : 'active');
+    if (`${state.cursor}/${enrollmentState}` !== shown) {
+      shown = `${state.cursor}/${enrollmentState}`;
+      upsertSearchAttributes([
+        { key: JourneyNodeKey, value: state.cursor ?? 'start' },
+        { key: EnrollmentStateKey, value: enrollmentState },
+      ]);
     }
-    step = advance(journey, state, inbox.shift() ?? { type: 'tick', at: Date.now() });
+    if (!command) throw ApplicationFailure.nonRetryable('journey interpreter is stuck', 'InterpreterStuck');
+    const at = () => Date.now();
+
+    switch (command.type) {
+      case 'complete':
+        await journeyActivities.markEnrollmentEnded({ enrollmentId: input.enrollmentId, outcome: command.outcome });
+        await condition(allHandlersFinished);
+        return { outcome: command.outcome, visits: state.visits };
+
+      case 'send_email': {
+        const result = await delivery.deliverEmail({
+          ...ids,
+          nodeId: command.nodeId,
+          visit: command.visit,
+          template: command.template,
+          idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
+        });
+        await feed({ type: 'sent', nodeId: command.nodeId, visit: command.visit, result, at: at() });
+        break;
+      }
+
+      case 'evaluate': {
+        const result = await journeyActivities.evaluateNode({ ...ids, nodeId: command.nodeId, visit: command.visit, visits: state.visits });
+        await feed({ type: 'evaluated', nodeId: command.nodeId, visit: command.visit, result, at: at() });
+        break;
+      }
+
+      case 'update_patient':
+        await journeyActivities.updatePatient({ ...ids, nodeId: command.nodeId, visit: command.visit });
+        await feed({ type: 'done', nodeId: command.nodeId, visit: command.visit, ok: true, at: at() });
+        break;
+
+      case 'webhook': {
+        let ok = true;
+        try {
+          await webhookActivities.callWebhook({
+            ...ids,
+            nodeId: command.nodeId,
+            visit: command.visit,
+            idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
+          });
+        } catch (e) {
+          if (!(e instanceof ActivityFailure)) throw e;
+          ok = false;
+        }
+        await feed({ type: 'done', nodeId: command.nodeId, visit: command.visit, ok, at: at() });
+        break;
+      }
+
+      case 'wait': {
+        if (workflowInfo().continueAsNewSuggested) {
+          await condition(allHandlersFinished);
+          return continueAsNew<typeof journeyWorkflow>({ ...input, carried: state });
+        }
+        const remaining = command.until - Date.now();
+        if (remaining > 0) await condition(() => inbox.length > 0, remaining);
+        if (inbox.length === 0) await feed({ type: 'tick', at: at() });
+        break;
+      }
+    }
   }
 }

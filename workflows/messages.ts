@@ -1,8 +1,9 @@
 // Signal and query definitions shared by the Temporal client (engine/temporal) and the workflow.
-// Payloads carry ids and enums only, never PHI.
+// Payloads carry ids, names and booleans only, never PHI or event data.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { EngagementType } from './schema.ts';
 import type { JourneyState } from './interpreter.ts';
+import type { EventMatch } from './events.ts';
 
 export interface EngagementSignal {
   nodeId: string;
@@ -10,7 +11,8 @@ export interface EngagementSignal {
   event: EngagementType;
 }
 
-export interface PatientEventSignal {
+/** A patient event, already matched against the run's criteria by the API. */
+export interface PatientEventSignal extends EventMatch {
   /** Id of the stored event; its data stays in Postgres. */
   eventId: string;
   name: string;
@@ -18,4 +20,6 @@ export interface PatientEventSignal {
 
 export const engagementSignal = defineSignal<[EngagementSignal]>('engagement');
 export const patientEventSignal = defineSignal<[PatientEventSignal]>('patientEvent');
+/** Ends the run cleanly (outcome "stopped"): the journey was stopped by an operator. */
+export const stopSignal = defineSignal('stop');
 export const stateQuery = defineQuery<JourneyState>('journeyState');

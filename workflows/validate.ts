@@ -1,15 +1,20 @@
 // Checks a candidate journey before anything is saved or run, and reports every problem at once
 // with the node it concerns, so a designer can fix them all in one pass.
 import { z } from 'zod';
+import { checkExpression, PATIENT_BUILTINS, typeAt, type Scope } from './expressions.ts';
+import { isValidTimeZone } from './send-window.ts';
 import {
   Edge,
   Identifier,
   JOURNEY_FORMAT,
+  JourneyData,
   JourneyDefinition,
   MAX_NODES,
-  NODE_PORTS,
   NODE_SCHEMAS,
+  nodePorts,
+  Rules,
   Template,
+  type DataType,
   type JourneyNode,
   type NodeType,
 } from './schema.ts';
@@ -28,10 +33,15 @@ const Envelope = z.object({
   format: z.literal(JOURNEY_FORMAT, { error: `must be "${JOURNEY_FORMAT}"` }),
   name: JourneyDefinition.shape.name,
   description: JourneyDefinition.shape.description,
+  data: z.unknown().optional(),
+  rules: z.unknown().optional(),
   nodes: z.array(z.unknown()).min(1, 'a journey needs at least an entry node'),
   edges: z.array(z.unknown()),
   templates: z.record(z.string(), z.unknown()),
 });
+
+/** Nodes that always take time: a loop must pass through one. (`wait_until` may be late and not wait.) */
+const WAITING_TYPES = new Set<NodeType>(['delay', 'wait_for_engagement', 'wait_for_event']);
 
 function pathOf(base: string, issuePath: readonly PropertyKey[]): string {
   return issuePath.reduce<string>(
@@ -40,18 +50,28 @@ function pathOf(base: string, issuePath: readonly PropertyKey[]): string {
   );
 }
 
-function zodProblems(error: z.ZodError, base: string, nodeId?: string): Problem[] {
+function zodProblems(error: z.ZodError, base: string, nodeId?: string, input?: unknown): Problem[] {
   return error.issues.map((issue) => {
     const path = pathOf(base, issue.path);
     const field = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+    const missing = issue.path.length > 0 && input !== undefined && valueAtPath(input, issue.path) === undefined;
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown field(s) ${issue.keys.join(', ')}`
-        : issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+        : missing || (issue.code === 'invalid_type' && issue.message.endsWith('received undefined'))
           ? 'is required'
           : issue.message;
     return { ...(nodeId ? { nodeId } : {}), path, message: `${field}${message}` };
   });
+}
+
+function valueAtPath(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 export function validateJourney(input: unknown): ValidationResult {
@@ -65,6 +85,11 @@ export function validateJourney(input: unknown): ValidationResult {
   if (raw.nodes.length > MAX_NODES) {
     problems.push({ path: 'nodes', message: `a journey has at most ${MAX_NODES} nodes (this one has ${raw.nodes.length})` });
   }
+
+  const data = JourneyData.safeParse(raw.data ?? {});
+  if (!data.success) problems.push(...zodProblems(data.error, 'data'));
+  const rules = Rules.safeParse(raw.rules ?? {});
+  if (!rules.success) problems.push(...zodProblems(rules.error, 'rules'));
 
   // Nodes one by one, so each problem names its node.
   const nodes: JourneyNode[] = [];
@@ -91,8 +116,8 @@ export function validateJourney(input: unknown): ValidationResult {
       return;
     }
     const parsed = NODE_SCHEMAS[obj.type as NodeType].safeParse(candidate);
-    if (parsed.success) nodes.push(parsed.data);
-    else problems.push(...zodProblems(parsed.error, base, nodeId));
+    if (parsed.success) nodes.push(parsed.data as JourneyNode);
+    else problems.push(...zodProblems(parsed.error, base, nodeId, candidate));
   });
 
   const edges: Edge[] = [];
@@ -114,31 +139,32 @@ export function validateJourney(input: unknown): ValidationResult {
     else problems.push(...zodProblems(parsed.error, `templates.${name}`));
   }
 
-  problems.push(...graphProblems(raw.nodes, nodes, edges, templates, seen));
+  const pathOfNode = (id: string) => `nodes[${raw.nodes.findIndex((n) => (n as { id?: unknown })?.id === id)}]`;
+  problems.push(...graphProblems(nodes, edges, templates, seen, pathOfNode));
+  if (data.success && rules.success) problems.push(...meaningProblems(data.data, rules.data, nodes, pathOfNode));
   if (problems.length) return { ok: false, problems };
   return { ok: true, definition: JourneyDefinition.parse(input) };
 }
 
 /** Structural rules that a schema cannot express. `declared` holds every id seen, valid or not. */
 function graphProblems(
-  rawNodes: unknown[],
   nodes: JourneyNode[],
   edges: Edge[],
   templates: Record<string, Template>,
   declared: Set<string>,
+  pathOfNode: (id: string) => string,
 ): Problem[] {
   const problems: Problem[] = [];
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const pathOfNode = (id: string) => `nodes[${rawNodes.findIndex((n) => (n as { id?: unknown })?.id === id)}]`;
   const add = (nodeId: string, path: string, message: string) => problems.push({ nodeId, path, message });
 
-  const entries = nodes.filter((n) => n.type === 'entry');
+  const entries = nodes.filter((n) => n.type === 'entry' || n.type === 'audience_entry');
   if (entries.length === 0 && ![...declared].some((id) => !byId.has(id))) {
     problems.push({ path: 'nodes', message: 'a journey needs exactly one entry node; it has none' });
   }
   for (const extra of entries.slice(1)) add(extra.id, pathOfNode(extra.id), 'a journey has exactly one entry node; this is a second one');
 
-  // Edges: both ends must exist, ports must belong to the source's type, each port used once.
+  // Edges: both ends must exist, ports must belong to the source, each port used once.
   const outgoing = new Map<string, Map<string, string>>();
   edges.forEach((edge, i) => {
     const path = `edges[${i}]`;
@@ -151,36 +177,41 @@ function graphProblems(
       add(edge.from, path, `edge from "${edge.from}" goes to unknown node "${edge.to}"`);
       return;
     }
-    if (!source) return; // the source node itself is invalid and already reported
-    const ports = NODE_PORTS[source.type];
+    const used = outgoing.get(edge.from) ?? new Map<string, string>();
+    outgoing.set(edge.from, used);
+    // An invalid source node is already reported; its edges still count for reachability.
+    const ports = source ? nodePorts(source) : [edge.port];
     if (!ports.includes(edge.port)) {
       add(
         edge.from,
         `${path}.port`,
-        ports.length ? `a ${source.type} node has no output "${edge.port}" (outputs: ${ports.join(', ')})` : `a ${source.type} node has no outputs`,
+        ports.length ? `a ${source!.type} node has no output "${edge.port}" (outputs: ${ports.join(', ')})` : `a ${source!.type} node has no outputs`,
       );
       return;
     }
-    if (byId.get(edge.to)?.type === 'entry') add(edge.from, path, 'no edge may lead into the entry node');
-    const used = outgoing.get(edge.from) ?? new Map<string, string>();
+    const target = byId.get(edge.to);
+    if (target?.type === 'entry' || target?.type === 'audience_entry') add(edge.from, path, 'no edge may lead into the entry node');
     if (used.has(edge.port)) add(edge.from, `${path}.port`, `output "${edge.port}" is connected more than once`);
     used.set(edge.port, edge.to);
-    outgoing.set(edge.from, used);
   });
 
   for (const node of nodes) {
-    for (const port of NODE_PORTS[node.type]) {
+    for (const port of nodePorts(node)) {
       if (!outgoing.get(node.id)?.has(port)) add(node.id, pathOfNode(node.id), `output "${port}" is not connected`);
     }
     if (node.type === 'send_email' && !(node.template in templates)) {
       add(node.id, `${pathOfNode(node.id)}.template`, `template "${node.template}" is not defined`);
     }
+    if (node.type === 'split') {
+      const names = node.arms.map((a) => a.name);
+      const dup = names.find((n, i) => names.indexOf(n) !== i);
+      if (dup) add(node.id, `${pathOfNode(node.id)}.arms`, `arm "${dup}" appears twice`);
+    }
   }
 
-  // Reachability from the entry, and which send nodes can precede each wait.
   const entry = entries[0];
-  const reachable = new Set<string>();
   if (entry) {
+    const reachable = new Set<string>();
     const stack = [entry.id];
     while (stack.length) {
       const id = stack.pop()!;
@@ -194,17 +225,86 @@ function graphProblems(
   }
 
   for (const node of nodes) {
-    if (node.type !== 'wait_for_engagement') continue;
+    if (node.type !== 'wait_for_engagement' && node.type !== 'engagement_branch') continue;
     const target = byId.get(node.message);
+    if (!target && declared.has(node.message)) continue; // the target itself is invalid and reported
     if (!target || target.type !== 'send_email') {
-      add(node.id, `${pathOfNode(node.id)}.message`, `waits for engagement with "${node.message}", which is not a send_email node`);
+      add(node.id, `${pathOfNode(node.id)}.message`, `watches engagement with "${node.message}", which is not a send_email node`);
     } else if (entry && !precedes(target.id, node.id, outgoing)) {
-      add(node.id, `${pathOfNode(node.id)}.message`, `waits for engagement with "${node.message}", which is never sent before this wait`);
+      add(node.id, `${pathOfNode(node.id)}.message`, `watches engagement with "${node.message}", which is never sent before this node`);
     }
   }
 
-  for (const cycle of cyclesWithoutWait(nodes, outgoing)) {
-    add(cycle[0]!, pathOfNode(cycle[0]!), `loop ${cycle.join(' → ')} does not pass through a wait, so it would run forever`);
+  const waits = new Set(nodes.filter((n) => WAITING_TYPES.has(n.type)).map((n) => n.id));
+  for (const cycle of cyclesWithout(waits, nodes, outgoing)) {
+    add(cycle[0]!, pathOfNode(cycle[0]!), `loop ${cycle.join(' → ')} does not pass through a delay or a wait for engagement or an event, so it could run forever`);
+  }
+  return problems;
+}
+
+/** Types of expressions against the declared data; fields the rules and nodes refer to. */
+function meaningProblems(
+  data: JourneyData,
+  rules: Rules,
+  nodes: JourneyNode[],
+  pathOfNode: (id: string) => string,
+): Problem[] {
+  const problems: Problem[] = [];
+  const check = (scope: Scope, expression: string, type: DataType, path: string, nodeId?: string, what = 'expression') => {
+    const error = checkExpression(data, scope, expression, type);
+    if (error) problems.push({ ...(nodeId ? { nodeId } : {}), path, message: `${what}: ${error}` });
+  };
+  for (const builtin of Object.keys(PATIENT_BUILTINS)) {
+    if (builtin in data.patient) problems.push({ path: `data.patient.${builtin}`, message: `"${builtin}" is a built-in patient field; do not declare it` });
+  }
+
+  const entry = nodes.find((n) => n.type === 'entry');
+  const keyed = entry?.type === 'entry' && entry.key !== undefined;
+  const criteria = [...rules.exitOn.map((c, i) => ({ c, path: `rules.exitOn[${i}]` })), ...(rules.goal ? [{ c: rules.goal, path: 'rules.goal' }] : [])];
+  for (const { c, path } of criteria) {
+    if (c.when) check({ kind: 'event', event: c.event }, c.when, 'bool', `${path}.when`, undefined, 'when');
+    if (c.sameKey && !keyed) problems.push({ path: `${path}.sameKey`, message: 'sameKey needs an entry with a "key"' });
+  }
+
+  for (const node of nodes) {
+    const base = pathOfNode(node.id);
+    switch (node.type) {
+      case 'entry': {
+        if (node.when) check({ kind: 'entry' }, node.when, 'bool', `${base}.when`, node.id, 'when');
+        if (node.key) {
+          const type = typeAt(data.trigger, node.key);
+          if (type !== 'string' && type !== 'int') {
+            problems.push({ nodeId: node.id, path: `${base}.key`, message: `key "${node.key}" must be a string or int field declared in data.trigger` });
+          }
+        }
+        break;
+      }
+      case 'audience_entry':
+        if ('timezone' in node.schedule && !isValidTimeZone(node.schedule.timezone)) {
+          problems.push({ nodeId: node.id, path: `${base}.schedule.timezone`, message: `unknown time zone "${node.schedule.timezone}"` });
+        }
+        break;
+      case 'wait_until':
+        check({ kind: 'node' }, node.at, 'timestamp', `${base}.at`, node.id, 'at');
+        break;
+      case 'condition':
+        check({ kind: 'node' }, node.when, 'bool', `${base}.when`, node.id, 'when');
+        break;
+      case 'wait_for_event':
+        if (node.when) check({ kind: 'event', event: node.event }, node.when, 'bool', `${base}.when`, node.id, 'when');
+        if (node.sameKey && !keyed) problems.push({ nodeId: node.id, path: `${base}.sameKey`, message: 'sameKey needs an entry with a "key"' });
+        break;
+      case 'update_patient':
+        for (const [attribute, expression] of Object.entries(node.set ?? {})) {
+          const type = data.patient[attribute];
+          if (typeof type !== 'string') {
+            problems.push({ nodeId: node.id, path: `${base}.set.${attribute}`, message: `patient attribute "${attribute}" must be declared in data.patient with a type` });
+          } else check({ kind: 'node' }, expression, type, `${base}.set.${attribute}`, node.id, `set.${attribute}`);
+        }
+        break;
+      default:
+        break;
+    }
   }
   return problems;
 }
@@ -222,9 +322,9 @@ function precedes(from: string, to: string, outgoing: Map<string, Map<string, st
   return false;
 }
 
-/** Cycles in the graph with wait nodes removed: such a loop never yields to time and spins. */
-function cyclesWithoutWait(nodes: JourneyNode[], outgoing: Map<string, Map<string, string>>): string[][] {
-  const instant = new Set(nodes.filter((n) => n.type !== 'wait_for_engagement').map((n) => n.id));
+/** Cycles in the graph with the `waits` nodes removed: such a loop never yields to time. */
+function cyclesWithout(waits: Set<string>, nodes: JourneyNode[], outgoing: Map<string, Map<string, string>>): string[][] {
+  const instant = new Set(nodes.filter((n) => !waits.has(n.id)).map((n) => n.id));
   const state = new Map<string, 'open' | 'done'>();
   const cycles: string[][] = [];
   const trail: string[] = [];

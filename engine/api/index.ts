@@ -9,7 +9,7 @@ import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
 import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
-import { createPatient, NewPatient } from '../patients/index.ts';
+import { createPatient, NewPatient, PatientChanges, updatePatient } from '../patients/index.ts';
 import { temporalHealthy } from '../temporal/index.ts';
 
 export interface ApiDeps {
@@ -86,11 +86,15 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     const patient = await createPatient(db, NewPatient.parse(req.body));
     return reply.code(201).send(patient);
   });
+  app.patch('/api/patients/:id', async (req, reply) => {
+    const found = await updatePatient(db, IdParams.parse(req.params).id, PatientChanges.parse(req.body));
+    return found ? reply.code(204).send() : reply.code(404).send({ error: 'not_found', message: 'patient not found' });
+  });
 
   app.get('/api/journeys', async () => journeys.listJourneys());
   app.post('/api/journeys', async (req, reply) => reply.code(201).send(await journeys.createJourney(req.body)));
   app.post('/api/journeys/validate', async (req) => {
-    journeys.validate(req.body);
+    await journeys.validate(req.body);
     return { ok: true };
   });
   app.get('/api/journeys/:id', async (req) => journeys.getJourney(IdParams.parse(req.params).id));
@@ -99,7 +103,14 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(204).send();
   });
   app.post('/api/journeys/:id/publish', async (req, reply) => reply.code(201).send(await journeys.publish(IdParams.parse(req.params).id)));
+  app.post('/api/journeys/:id/stop', async (req) => journeys.stop(IdParams.parse(req.params).id));
+  app.post('/api/journeys/:id/simulate', async (req) => journeys.simulate(IdParams.parse(req.params).id, req.body ?? {}));
   app.get('/api/journeys/:id/enrollments', async (req) => journeys.listEnrollments(IdParams.parse(req.params).id));
+  app.get('/api/journeys/:id/conversions', async (req) => journeys.conversions(IdParams.parse(req.params).id));
+
+  app.post('/api/audiences', async (req, reply) => reply.code(201).send(await journeys.createAudience(req.body)));
+  app.get('/api/audiences', async () => journeys.listAudiences());
+  app.get('/api/audiences/:id/count', async (req) => journeys.countAudience(IdParams.parse(req.params).id));
 
   app.post('/api/events', async (req, reply) => reply.code(202).send(await journeys.recordEvent(NewEvent.parse(req.body))));
 

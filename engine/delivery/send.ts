@@ -1,9 +1,20 @@
-// Sends one journey email exactly once. The ledger row (unique idempotency key) is written before
-// the SMTP call and moves pending → submitted → accepted | failed | uncertain, so an activity
-// retry after a crash or an unclear SMTP outcome never sends a second copy.
+// Sends one journey email exactly once, at an allowed time. First the send rules: the send window
+// (quiet hours in the patient's time zone) and the cross-journey frequency cap, checked now, just
+// before sending, from current data. Then the ledger row (unique idempotency key), written before
+// the SMTP call, moves pending → submitted → accepted | failed | uncertain, so an activity retry
+// after a crash or an unclear SMTP outcome never sends a second copy.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../db/index.ts';
-import type { DeliverEmailRequest, DeliverEmailResult, JourneyDefinition } from '../../workflows/index.ts';
+import {
+  durationToMs,
+  frequencyCapReleases,
+  isValidTimeZone,
+  nextWindowOpening,
+  type DeliverEmailRequest,
+  type JourneyDefinition,
+  type NodeOf,
+  type SendResult,
+} from '../../workflows/index.ts';
 import { classifySmtpError, describeSmtpError, type Mailer } from './mailer.ts';
 import { addTracking, renderTemplate } from './render.ts';
 import { newTrackingId, type TrackingTokens } from './tracking.ts';
@@ -15,29 +26,67 @@ export interface DeliveryDeps {
   publicUrl: string;
   from: string;
   messageIdDomain: string;
+  /** Time zone for patients who have none on record. */
+  defaultTimeZone: string;
+  now?: () => number;
 }
+
+/** Messages that count toward a frequency cap: everything handed over or about to be. */
+const COUNTED = ['pending', 'submitted', 'accepted', 'uncertain'] as const;
 
 export function createJourneyEmailSender(deps: DeliveryDeps) {
   const { db, mailer, tracking } = deps;
 
-  return async function deliverJourneyEmail(req: DeliverEmailRequest): Promise<DeliverEmailResult> {
+  return async function deliverJourneyEmail(req: DeliverEmailRequest): Promise<SendResult> {
+    const now = deps.now?.() ?? Date.now();
     const enrollment = await db.enrollment.findUniqueOrThrow({
       where: { id: req.enrollmentId },
       include: { patient: true, version: true },
     });
-    const message = await db.message.upsert({
-      where: { idempotencyKey: req.idempotencyKey },
-      update: {},
-      create: {
-        idempotencyKey: req.idempotencyKey,
-        enrollmentId: enrollment.id,
-        patientId: enrollment.patientId,
-        nodeId: req.nodeId,
-        visit: req.visit,
-        trackingId: newTrackingId(randomBytes),
-        smtpMessageId: `${randomUUID()}@${deps.messageIdDomain}`,
-      },
-    });
+    const definition = enrollment.version.definition as unknown as JourneyDefinition;
+    const node = definition.nodes.find((n): n is NodeOf<'send_email'> => n.id === req.nodeId && n.type === 'send_email');
+    if (!node) throw new Error(`node ${req.nodeId} is not a send_email node of version ${enrollment.version.version}`);
+
+    const window = node.sendWindow === null ? undefined : (node.sendWindow ?? definition.rules.sendWindow);
+    const timeZone = enrollment.patient.timezone && isValidTimeZone(enrollment.patient.timezone) ? enrollment.patient.timezone : deps.defaultTimeZone;
+    const opening = window ? nextWindowOpening(window, timeZone, now) : null;
+    let message = await db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
+    if (opening !== null && (!message || message.status === 'pending')) return { status: 'deferred', until: opening, reason: 'outside the send window' };
+
+    if (!message) {
+      // Count and reserve under a per-patient lock, so two journeys cannot both take the last slot.
+      const cap = definition.rules.frequencyCap;
+      const reserved = await db.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${enrollment.patientId}))`;
+        const again = await tx.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
+        if (again) return again;
+        if (cap) {
+          const recent = await tx.message.findMany({
+            where: { patientId: enrollment.patientId, status: { in: [...COUNTED] }, createdAt: { gt: new Date(now - durationToMs(cap.per)!) } },
+            select: { createdAt: true },
+          });
+          const releases = frequencyCapReleases(cap, recent.map((m) => m.createdAt.getTime()), now);
+          if (releases !== null) {
+            return cap.onCapped === 'skip'
+              ? ({ status: 'skipped', reason: 'frequency cap' } as const)
+              : ({ status: 'deferred', until: releases, reason: 'frequency cap' } as const);
+          }
+        }
+        return tx.message.create({
+          data: {
+            idempotencyKey: req.idempotencyKey,
+            enrollmentId: enrollment.id,
+            patientId: enrollment.patientId,
+            nodeId: req.nodeId,
+            visit: req.visit,
+            trackingId: newTrackingId(randomBytes),
+            smtpMessageId: `${randomUUID()}@${deps.messageIdDomain}`,
+          },
+        });
+      });
+      if ('reason' in reserved) return reserved;
+      message = reserved;
+    }
 
     if (message.status === 'submitted') {
       // An earlier attempt handed the message to SMTP and never learned the outcome. Sending
@@ -47,7 +96,6 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
     }
     if (message.status !== 'pending') return { status: message.status };
 
-    const definition = enrollment.version.definition as unknown as JourneyDefinition;
     const template = definition.templates[req.template];
     if (!template) throw new Error(`template missing from published version ${enrollment.version.version}`);
     const { patient } = enrollment;

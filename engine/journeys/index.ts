@@ -1,4 +1,38 @@
-// Journeys: drafts, immutable published versions, enrollment of patients by events, and routing
-// of engagement (opens, clicks) back to the run that sent the message.
-export { createJourneyService, type JourneyService, type EnrollmentReport } from './service.ts';
+// Journeys: drafts and immutable published versions, enrollment (entry filters, occurrence keys,
+// re-entry rules), events routed to running journeys (exit criteria, goals, waits), engagement,
+// saved audiences with their scheduled runs, stopping, and simulation.
+import type { TrackingClaim } from '../delivery/index.ts';
+import * as audiences from './audiences.ts';
+import * as definitions from './definitions.ts';
+import type { JourneyDeps } from './deps.ts';
+import { recordEngagement } from './engagement.ts';
+import { recordEvent } from './events.ts';
+import { simulate } from './simulate.ts';
+
 export { JourneyInvalidError, NotFoundError } from './errors.ts';
+export type { EnrollmentReport } from './enroll.ts';
+export type { JourneyDeps } from './deps.ts';
+
+export type JourneyService = ReturnType<typeof createJourneyService>;
+
+export function createJourneyService(deps: JourneyDeps) {
+  return {
+    validate: (input: unknown) => definitions.checkDefinition(deps, input),
+    createJourney: (input: unknown) => definitions.createJourney(deps, input),
+    updateDraft: (id: string, input: unknown) => definitions.updateDraft(deps, id, input),
+    publish: (id: string) => definitions.publish(deps, id),
+    stop: (id: string) => definitions.stopJourney(deps, id),
+    getJourney: (id: string) => definitions.getJourney(deps, id),
+    listJourneys: () => definitions.listJourneys(deps),
+    listEnrollments: (id: string) => definitions.listEnrollments(deps, id),
+    conversions: (id: string) => definitions.conversionsByPath(deps, id),
+    simulate: (id: string, input: unknown) => simulate(deps, id, input),
+    recordEvent: (input: { name: string; patientId: string; data?: Record<string, unknown> }) => recordEvent(deps, input),
+    recordEngagement: (claim: TrackingClaim) => recordEngagement(deps, claim),
+    createAudience: (input: unknown) => audiences.createAudience(deps, input),
+    listAudiences: () => audiences.listAudiences(deps),
+    countAudience: (id: string) => audiences.countAudience(deps, id),
+    enrollAudiencePage: (request: { journeyId: string; cursor: string | null }, heartbeat?: (cursor: string) => void) =>
+      audiences.enrollAudiencePage(deps, request, heartbeat),
+  };
+}

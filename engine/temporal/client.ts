@@ -1,12 +1,18 @@
-// Starting and signalling journey runs. Workflow ids are `jrny:<journeyId>:<patient ref>`: the
-// journey's database id and the patient's opaque random surrogate — never an MRN, email or name.
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+// Starting, signalling and scheduling journey runs. Workflow ids are `jrny:<journeyId>:<run ref>`:
+// the journey's database id and an opaque random reference — never an MRN, email or name.
+import { Client, Connection, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { engagementSignal, patientEventSignal, type EngagementSignal, type PatientEventSignal } from '../../workflows/messages.ts';
+import {
+  engagementSignal,
+  patientEventSignal,
+  stopSignal,
+  type EngagementSignal,
+  type PatientEventSignal,
+} from '../../workflows/messages.ts';
 import { EnrollmentStateKey, JourneyIdKey, JourneyNodeKey, JourneyVersionKey } from '../../workflows/search-attributes.ts';
 import type { JourneyWorkflowInput } from '../../workflows/journey.workflow.ts';
+import type { Schedule } from '../../workflows/index.ts';
 
-const WORKFLOW_TYPE = 'journeyWorkflow';
 /** A request to Temporal that takes longer than this is reported as unavailable, not left hanging. */
 const CALL_DEADLINE_MS = 10_000;
 
@@ -21,38 +27,35 @@ export function connectClient(settings: TemporalSettings): Client {
   return new Client({ connection: Connection.lazy({ address: settings.address }), namespace: settings.namespace });
 }
 
-export function journeyWorkflowId(journeyId: string, patientRef: string): string {
-  return `jrny:${journeyId}:${patientRef}`;
+export function journeyWorkflowId(journeyId: string, runRef: string): string {
+  return `jrny:${journeyId}:${runRef}`;
 }
 
-export type StartOutcome = 'running' | 'already_closed';
+const withDeadline = <T>(client: Client, fn: () => Promise<T>) => client.withDeadline(Date.now() + CALL_DEADLINE_MS, fn);
 
 /**
- * Starts the journey run, or signals it if it already runs (conflict policy USE_EXISTING), so a
- * duplicate event never enrolls twice. A run that already closed is not started again.
+ * Starts the run; starting it again is harmless (conflict policy USE_EXISTING), so a retried
+ * enrollment converges. A run id that already closed is never started again.
  */
-export async function startOrSignalJourney(
+export async function startJourneyRun(
   client: Client,
   settings: TemporalSettings,
   workflowId: string,
   input: JourneyWorkflowInput,
-  event: PatientEventSignal,
-): Promise<StartOutcome> {
+): Promise<'running' | 'already_closed'> {
   try {
-    await client.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
-      client.workflow.signalWithStart(WORKFLOW_TYPE, {
+    await withDeadline(client, () =>
+      client.workflow.start('journeyWorkflow', {
         workflowId,
         taskQueue: settings.taskQueue,
         args: [input],
-        signal: patientEventSignal,
-        signalArgs: [event],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: JourneyIdKey, value: input.journeyId },
           { key: JourneyVersionKey, value: input.version },
           { key: JourneyNodeKey, value: 'start' },
-          { key: EnrollmentStateKey, value: 'new' },
+          { key: EnrollmentStateKey, value: 'active' },
         ],
       }),
     );
@@ -63,17 +66,69 @@ export async function startOrSignalJourney(
   }
 }
 
-/** Delivers an engagement to the run; false when it is no longer running (nothing to branch). */
-export async function signalEngagement(client: Client, workflowId: string, signal: EngagementSignal): Promise<boolean> {
+/** Signals a run; false when it is no longer running. */
+async function signal(client: Client, workflowId: string, send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void>): Promise<boolean> {
   try {
-    await client.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
-      client.workflow.getHandle(workflowId).signal(engagementSignal, signal),
-    );
+    await withDeadline(client, () => send(client.workflow.getHandle(workflowId)));
     return true;
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) return false;
     throw e;
   }
+}
+
+export const signalEngagement = (client: Client, workflowId: string, s: EngagementSignal) =>
+  signal(client, workflowId, (h) => h.signal(engagementSignal, s));
+export const signalPatientEvent = (client: Client, workflowId: string, s: PatientEventSignal) =>
+  signal(client, workflowId, (h) => h.signal(patientEventSignal, s));
+export const signalStop = (client: Client, workflowId: string) => signal(client, workflowId, (h) => h.signal(stopSignal));
+
+export function audienceScheduleId(journeyId: string): string {
+  return `aud:${journeyId}`;
+}
+
+/** Creates or replaces the Temporal Schedule that runs a journey's audience entry. */
+export async function upsertAudienceSchedule(client: Client, settings: TemporalSettings, journeyId: string, schedule: Schedule): Promise<void> {
+  const scheduleId = audienceScheduleId(journeyId);
+  const spec =
+    'at' in schedule
+      ? { calendars: [calendarAt(new Date(schedule.at))] }
+      : { cronExpressions: [schedule.cron], timezone: schedule.timezone };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'audienceRunWorkflow',
+    workflowId: `aud:${journeyId}`,
+    taskQueue: settings.taskQueue,
+    args: [{ journeyId }],
+  };
+  await deleteAudienceSchedule(client, journeyId);
+  await withDeadline(client, () =>
+    client.schedule.create({
+      scheduleId,
+      spec,
+      action,
+      policies: { overlap: 'SKIP', catchupWindow: '1 hour' },
+    }),
+  );
+}
+
+export async function deleteAudienceSchedule(client: Client, journeyId: string): Promise<void> {
+  try {
+    await withDeadline(client, () => client.schedule.getHandle(audienceScheduleId(journeyId)).delete());
+  } catch (e) {
+    if (!(e instanceof ScheduleNotFoundError)) throw e;
+  }
+}
+
+function calendarAt(d: Date) {
+  return {
+    year: d.getUTCFullYear(),
+    month: (['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const)[d.getUTCMonth()]!,
+    dayOfMonth: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
 }
 
 export async function temporalHealthy(client: Client): Promise<boolean> {

@@ -1,7 +1,18 @@
-// Temporal: the client side (start-or-signal a patient's journey run, signal engagement,
-// health) and the worker bootstrap. Run ids and search attributes carry opaque ids only.
-export { connectClient, journeyWorkflowId, signalEngagement, startOrSignalJourney, temporalHealthy } from './client.ts';
-export type { StartOutcome, TemporalSettings } from './client.ts';
+// Temporal: the client side (start a patient's journey run, signal engagement, events and stops,
+// audience schedules, health) and the worker bootstrap. Run ids and search attributes carry opaque ids only.
+export {
+  audienceScheduleId,
+  connectClient,
+  deleteAudienceSchedule,
+  journeyWorkflowId,
+  signalEngagement,
+  signalPatientEvent,
+  signalStop,
+  startJourneyRun,
+  temporalHealthy,
+  upsertAudienceSchedule,
+} from './client.ts';
+export type { TemporalSettings } from './client.ts';
 export { bundleJourneyWorkflows, createJourneyWorkers, WORKFLOWS_PATH } from './worker.ts';
 export type { JourneyWorkers, WorkerSettings } from './worker.ts';
 export { SEARCH_ATTRIBUTE_KEYS, SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';

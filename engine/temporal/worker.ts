@@ -3,9 +3,9 @@
 // Run more worker processes to scale out; they share the task queues.
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { DeliveryActivities, JourneyActivities } from '../../workflows/index.ts';
+import type { AudienceActivities, DeliveryActivities, JourneyActivities } from '../../workflows/index.ts';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/journey.workflow.ts', import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/workflows.ts', import.meta.url));
 
 export interface WorkerSettings {
   address: string;
@@ -26,7 +26,7 @@ export interface JourneyWorkers {
 
 export async function createJourneyWorkers(
   settings: WorkerSettings,
-  activities: { journey: JourneyActivities; delivery: DeliveryActivities },
+  activities: { journey: JourneyActivities & AudienceActivities; delivery: DeliveryActivities },
   workflowBundle?: WorkflowBundleWithSourceMap,
 ): Promise<JourneyWorkers> {
   const connection = await NativeConnection.connect({ address: settings.address });

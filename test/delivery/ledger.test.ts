@@ -30,7 +30,7 @@ async function enrollmentFixture(templateText?: string) {
     data: { journeyId: journey.id, version: 1, definition: valid.definition as object, entryEvent: 'test.ledger' },
   });
   const enrollment = await db.enrollment.create({
-    data: { journeyId: journey.id, versionId: version.id, patientId: patient.id, workflowId: `jrny:${journey.id}:${patient.ref}`, status: 'active' },
+    data: { journeyId: journey.id, versionId: version.id, patientId: patient.id, ref: patient.ref, workflowId: `jrny:${journey.id}:${patient.ref}`, status: 'active' },
   });
   const request: DeliverEmailRequest = {
     enrollmentId: enrollment.id,
@@ -52,6 +52,7 @@ function sender(mailer: Mailer) {
     publicUrl: 'https://haven.example.org',
     from: 'Care Team <care@haven.test>',
     messageIdDomain: 'haven.test',
+    defaultTimeZone: 'UTC',
   });
 }
 

@@ -103,7 +103,7 @@ describe('a published journey runs from an event to delivered emails and an enga
     }, 'the enrollment completed');
     // After completion, the event again: still one enrollment, no new run, no new email.
     const third = await stack.request('POST', '/api/events', { name: journey.event, patientId: p.id });
-    assert.equal(third.body.enrollments[0].status, 'already_enrolled');
+    assert.equal(third.body.enrollments[0].status, 'not_reentered');
     await new Promise((r) => setTimeout(r, 1_500));
     assert.equal(stack.inbox.messages.filter(mailTo(p.email, SUBJECT.welcome)).length, 1);
     assert.equal(stack.inbox.messages.filter(mailTo(p.email)).length, 2);

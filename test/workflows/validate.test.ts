@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { durationToMs, validateJourney, type Problem } from '../../workflows/index.ts';
 import { exampleJourney } from '../support/journeys.ts';
+import { draft, entry, exit, send } from '../support/build.ts';
 
 function problems(mutate: (d: any) => void): Problem[] {
   const definition: any = exampleJourney();
@@ -64,6 +65,7 @@ describe('journey validation', () => {
   it('refuses ports a node does not have, and edges into the entry', () => {
     has(problems((d) => d.edges.push({ from: 'welcome', port: 'matched', to: 'done' })), 'welcome', /no output "matched"/);
     has(problems((d) => d.edges.push({ from: 'done', to: 'welcome' })), 'done', /has no outputs/);
+    has(problems((d) => d.edges.push({ from: 'done', to: 'welcome' })), 'done', /has no outputs/);
     has(problems((d) => (d.edges.find((e: any) => e.from === 'thanks').to = 'start')), 'thanks', /into the entry/);
   });
 
@@ -78,13 +80,13 @@ describe('journey validation', () => {
   });
 
   it('refuses a wait on something that is not a send, or not sent before it', () => {
-    has(problems((d) => (d.nodes[2].message = 'done')), 'opened', /not a send_email node/);
+    has(problems((d) => (d.nodes[2].message = 'done')), 'opened', /"done", which is not a send_email node/);
     has(
       problems((d) => {
         d.nodes[2].message = 'reminder';
       }),
       'opened',
-      /never sent before this wait/,
+      /never sent before this node/,
     );
   });
 
@@ -98,7 +100,7 @@ describe('journey validation', () => {
         d.nodes = d.nodes.filter((n: any) => n.id !== 'done');
       }),
       'thanks',
-      /loop thanks → reminder → thanks does not pass through a wait/,
+      /loop thanks → reminder → thanks does not pass through a delay or a wait/,
     );
   });
 
@@ -113,7 +115,7 @@ describe('journey validation', () => {
   it('refuses a wrong format version without guessing', () => {
     const result = validateJourney({ ...exampleJourney(), format: 'haven.journey/v9' });
     assert.equal(result.ok, false);
-    assert.match(JSON.stringify(!result.ok && result.problems), /haven\.journey\/v0/);
+    assert.match(JSON.stringify(!result.ok && result.problems), /haven\.journey\/v1/);
   });
 
   it('parses ISO 8601 durations in fixed units only', () => {
@@ -122,5 +124,88 @@ describe('journey validation', () => {
     assert.equal(durationToMs('P3DT12H'), 3.5 * 86_400_000);
     assert.equal(durationToMs('P2W'), 14 * 86_400_000);
     for (const bad of ['P', 'PT', 'P1M', 'P1Y', '4s', 'PT-1S', '']) assert.equal(durationToMs(bad), null, bad);
+  });
+
+  it('INV-3 refuses a send without a purpose, or with a purpose that is not exactly one of the closed set', () => {
+    has(problems((d) => delete d.nodes[1].purpose), 'welcome', /purpose: is required/);
+    has(problems((d) => (d.nodes[1].purpose = 'treatment ')), 'welcome', /purpose: Invalid option/);
+    has(problems((d) => (d.nodes[1].purpose = 'TREATMENT ')), 'welcome', /purpose: Invalid option/);
+  });
+});
+
+function refused(parts: Parameters<typeof draft>[0]): Problem[] {
+  const result = validateJourney(draft(parts));
+  assert.equal(result.ok, false, 'expected the definition to be refused');
+  return result.ok ? [] : result.problems;
+}
+
+describe('journey validation: expressions, rules and the newer nodes', () => {
+  const condition = (when: string, data: Record<string, unknown> = { patient: { plan: 'string' } }) =>
+    refused({
+      data,
+      nodes: [entry(), { id: 'c', type: 'condition', when }, exit('a'), exit('b')],
+      edges: [['start', 'c'], ['c', 'a', 'true'], ['c', 'b', 'false']],
+    });
+
+  it('refuses unknown fields and type errors in expressions, naming the node', () => {
+    has(condition('patient.plann == "gold"'), 'c', /when: No such key: plann/);
+    has(condition('patient.plan == 3'), 'c', /when: no such overload/);
+    has(condition('patient.plan'), 'c', /when: must be a bool, but is a string/);
+    has(condition('patient.plan == "gold" &&'), 'c', /when: Unexpected/);
+    has(condition('trigger.appointment.start < now', {}), 'c', /No such key: appointment/);
+  });
+
+  it('accepts typed expressions over declared data, built-in patient fields, visits and time', () => {
+    const ok = validateJourney(
+      draft({
+        data: { patient: { plan: 'string', age: 'int' }, trigger: { appointment: { start: 'timestamp' } } },
+        nodes: [entry(), { id: 'c', type: 'condition', when: '(patient.plan == "gold" || patient.age >= 65) && "vip" in patient.tags && trigger.appointment.start > now && !("c" in visits)' }, exit('a'), exit('b')],
+        edges: [['start', 'c'], ['c', 'a', 'true'], ['c', 'b', 'false']],
+      }),
+    );
+    assert.equal(ok.ok, true, JSON.stringify(!ok.ok && ok.problems));
+  });
+
+  it('refuses a wait_until whose time is not a timestamp', () => {
+    const list = refused({
+      data: { trigger: { appointment: { start: 'string' } } },
+      nodes: [entry(), { id: 'w', type: 'wait_until', at: 'trigger.appointment.start' }, exit()],
+      edges: [['start', 'w'], ['w', 'done']],
+    });
+    has(list, 'w', /at: must be a timestamp, but is a string/);
+  });
+
+  it('refuses bad split weights and duplicate arms', () => {
+    const split = (arms: unknown[]) =>
+      refused({ nodes: [entry(), { id: 's', type: 'split', arms }, exit('a'), exit('b')], edges: [['start', 's'], ['s', 'a', 'a'], ['s', 'b', 'b']] });
+    has(split([{ name: 'a', weight: 0 }, { name: 'b', weight: 1 }]), 's', /weights must be positive/);
+    has(split([{ name: 'a', weight: -5 }, { name: 'b', weight: 1 }]), 's', /weights must be positive/);
+    has(split([{ name: 'a', weight: 1 }]), 's', /at least two arms/);
+    has(split([{ name: 'a', weight: 1 }, { name: 'a', weight: 1 }, { name: 'b', weight: 1 }]), 's', /arm "a" appears twice/);
+  });
+
+  it('refuses non-positive durations everywhere', () => {
+    has(refused({ nodes: [entry(), { id: 'd', type: 'delay', duration: 'PT0S' }, exit()], edges: [['start', 'd'], ['d', 'done']] }), 'd', /longer than zero/);
+    const rules = refused({ rules: { frequencyCap: { max: 3, per: 'P0D' } }, nodes: [entry(), exit()], edges: [['start', 'done']] });
+    assert.ok(rules.some((p) => p.path === 'rules.frequencyCap.per' && /longer than zero/.test(p.message)), JSON.stringify(rules));
+  });
+
+  it('refuses sameKey without an entry key, and a key that is not declared', () => {
+    const noKey = refused({ rules: { exitOn: [{ event: 'appointment.cancelled', sameKey: true }] }, nodes: [entry(), exit()], edges: [['start', 'done']] });
+    assert.ok(noKey.some((p) => p.path === 'rules.exitOn[0].sameKey'), JSON.stringify(noKey));
+    has(refused({ nodes: [entry('x.booked', { key: 'appointment.id' }), exit()], edges: [['start', 'done']] }), 'start', /key "appointment.id" must be a string or int field declared/);
+  });
+
+  it('refuses updates of undeclared attributes or of the wrong type', () => {
+    const update = (set: Record<string, string>) =>
+      refused({ data: { patient: { stage: 'string' } }, nodes: [entry(), { id: 'u', type: 'update_patient', set }, exit()], edges: [['start', 'u'], ['u', 'done']] });
+    has(update({ score: '1' }), 'u', /"score" must be declared/);
+    has(update({ stage: '1' }), 'u', /must be a string, but is a int/);
+  });
+
+  it('refuses a webhook that is not https, and an unknown schedule time zone', () => {
+    has(refused({ nodes: [entry(), { id: 'h', type: 'webhook', url: 'http://crm.example.org/hook' }, exit()], edges: [['start', 'h'], ['h', 'done']] }), 'h', /https/);
+    const audience = { id: 'start', type: 'audience_entry', audience: 'aud1', schedule: { cron: '0 9 1 * *', timezone: 'Mars/Olympus' } };
+    has(refused({ nodes: [audience, send('s'), exit()], edges: [['start', 's'], ['s', 'done']] }), 'start', /unknown time zone/);
   });
 });

@@ -1,0 +1,145 @@
+// Journey definitions: validated drafts, immutable published versions (with the audience schedule
+// they need), stopping a journey, and reading them back.
+import { validateJourney, type JourneyDefinition, type Problem } from '../../workflows/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
+import { templateProblems } from '../delivery/index.ts';
+import { deleteAudienceSchedule, signalStop, temporalUiUrl, upsertAudienceSchedule } from '../temporal/index.ts';
+import type { JourneyDeps } from './deps.ts';
+import { JourneyInvalidError, NotFoundError } from './errors.ts';
+
+/** Schema, graph and expression rules from workflows/, plus what only the engine can check. */
+export async function checkDefinition(deps: JourneyDeps, input: unknown): Promise<JourneyDefinition> {
+  const result = validateJourney(input);
+  if (!result.ok) throw new JourneyInvalidError(result.problems);
+  const definition = result.definition;
+  const problems: Problem[] = [];
+  for (const [name, template] of Object.entries(definition.templates)) {
+    for (const p of templateProblems(template)) {
+      const user = definition.nodes.find((n) => n.type === 'send_email' && n.template === name);
+      problems.push({ ...(user ? { nodeId: user.id } : {}), path: `templates.${name}.${p.part}`, message: `template "${name}" ${p.part}: ${p.message}` });
+    }
+  }
+  for (const [i, node] of definition.nodes.entries()) {
+    if (node.type !== 'audience_entry') continue;
+    const audience = await deps.db.audience.findUnique({ where: { id: node.audience }, select: { id: true } });
+    if (!audience) problems.push({ nodeId: node.id, path: `nodes[${i}].audience`, message: `audience "${node.audience}" does not exist` });
+  }
+  if (problems.length) throw new JourneyInvalidError(problems);
+  return definition;
+}
+
+export async function createJourney(deps: JourneyDeps, input: unknown): Promise<{ id: string }> {
+  const definition = await checkDefinition(deps, input);
+  return deps.db.journey.create({ data: { name: definition.name, draft: definition as object }, select: { id: true } });
+}
+
+export async function updateDraft(deps: JourneyDeps, id: string, input: unknown): Promise<void> {
+  const definition = await checkDefinition(deps, input);
+  const updated = await deps.db.journey.updateMany({ where: { id }, data: { name: definition.name, draft: definition as object } });
+  if (updated.count === 0) throw new NotFoundError('journey');
+}
+
+/** Freezes the draft as the next version; new enrollments use it, running ones keep theirs. */
+export async function publish(deps: JourneyDeps, id: string): Promise<{ version: number }> {
+  const { db, temporal, temporalSettings } = deps;
+  const journey = await db.journey.findUnique({ where: { id } });
+  if (!journey) throw new NotFoundError('journey');
+  const definition = await checkDefinition(deps, journey.draft);
+  const entry = definition.nodes.find((n) => n.type === 'entry' || n.type === 'audience_entry')!;
+  const previous = await db.journeyVersion.findFirst({ where: { journeyId: id }, orderBy: { version: 'desc' } });
+  const hadSchedule = previous !== null && (previous.definition as unknown as JourneyDefinition).nodes.some((n) => n.type === 'audience_entry');
+  let version = 0;
+  for (let attempt = 0; ; attempt++) {
+    version = (previous?.version ?? 0) + 1 + attempt;
+    try {
+      // The schedule changes inside the transaction: if Temporal refuses, no version is published.
+      await db.$transaction(
+        async (tx) => {
+          await tx.journeyVersion.create({
+            data: { journeyId: id, version, definition: definition as object, entryEvent: entry.type === 'entry' ? entry.event : '' },
+          });
+          if (entry.type === 'audience_entry') await upsertAudienceSchedule(temporal, temporalSettings, id, entry.schedule);
+          else if (hadSchedule) await deleteAudienceSchedule(temporal, id);
+        },
+        { timeout: 30_000 },
+      );
+      break;
+    } catch (e) {
+      if (!isUniqueViolation(e) || attempt >= 3) throw e; // a concurrent publish took the number
+    }
+  }
+  await db.journey.update({ where: { id }, data: { status: 'active' } });
+  return { version };
+}
+
+/** No new enrollments, no more schedule runs, and every running run ends as "stopped". */
+export async function stopJourney(deps: JourneyDeps, id: string): Promise<{ stopped: number }> {
+  const { db, temporal } = deps;
+  const journey = await db.journey.findUnique({ where: { id } });
+  if (!journey) throw new NotFoundError('journey');
+  await db.journey.update({ where: { id }, data: { status: 'stopped' } });
+  await deleteAudienceSchedule(temporal, id);
+  const running = await db.enrollment.findMany({ where: { journeyId: id, status: { in: ['starting', 'active'] } } });
+  let stopped = 0;
+  for (const run of running) {
+    if (await signalStop(temporal, run.workflowId)) stopped++;
+    else await db.enrollment.update({ where: { id: run.id }, data: { status: 'stopped', activeKey: null, endedAt: new Date() } });
+  }
+  return { stopped };
+}
+
+export async function getJourney({ db, temporalSettings }: JourneyDeps, id: string) {
+  const journey = await db.journey.findUnique({
+    where: { id },
+    include: { versions: { select: { version: true, publishedAt: true }, orderBy: { version: 'asc' } } },
+  });
+  if (!journey) throw new NotFoundError('journey');
+  return {
+    id: journey.id,
+    name: journey.name,
+    status: journey.status,
+    draft: journey.draft,
+    versions: journey.versions,
+    runsUrl: temporalUiUrl(temporalSettings.uiUrl, temporalSettings.namespace, { query: `JourneyId="${journey.id}"` }),
+  };
+}
+
+export async function listJourneys({ db }: JourneyDeps) {
+  const journeys = await db.journey.findMany({
+    orderBy: { createdAt: 'asc' },
+    include: { versions: { select: { version: true }, orderBy: { version: 'desc' }, take: 1 } },
+  });
+  return journeys.map((j) => ({ id: j.id, name: j.name, status: j.status, publishedVersion: j.versions[0]?.version ?? null }));
+}
+
+export async function listEnrollments({ db, temporalSettings }: JourneyDeps, journeyId: string) {
+  if (!(await db.journey.findUnique({ where: { id: journeyId }, select: { id: true } }))) throw new NotFoundError('journey');
+  const rows = await db.enrollment.findMany({
+    where: { journeyId },
+    orderBy: { createdAt: 'asc' },
+    include: { version: { select: { version: true } } },
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    patientId: r.patientId,
+    version: r.version.version,
+    status: r.status,
+    workflowId: r.workflowId,
+    temporalUrl: temporalUiUrl(temporalSettings.uiUrl, temporalSettings.namespace, { workflowId: r.workflowId }),
+  }));
+}
+
+/** Conversions of the journey's goal, counted per path of nodes. */
+export async function conversionsByPath({ db }: JourneyDeps, journeyId: string) {
+  if (!(await db.journey.findUnique({ where: { id: journeyId }, select: { id: true } }))) throw new NotFoundError('journey');
+  const rows = await db.conversion.findMany({ where: { journeyId }, select: { path: true, version: true } });
+  const counts = new Map<string, { version: number; path: string[]; conversions: number }>();
+  for (const r of rows) {
+    const path = r.path as string[];
+    const key = `${r.version}:${path.join('>')}`;
+    const entry = counts.get(key) ?? { version: r.version, path, conversions: 0 };
+    entry.conversions++;
+    counts.set(key, entry);
+  }
+  return [...counts.values()].sort((a, b) => b.conversions - a.conversions);
+}

@@ -1,0 +1,11 @@
+import type { Client } from '@temporalio/client';
+import type { PrismaClient } from '../db/index.ts';
+import type { TemporalSettings } from '../temporal/index.ts';
+
+export interface JourneyDeps {
+  db: PrismaClient;
+  temporal: Client;
+  temporalSettings: TemporalSettings & { deliveryTaskQueue: string; uiUrl: string };
+  /** Time zone for patients with none on record (send windows in simulations). */
+  defaultTimeZone: string;
+}

@@ -1,0 +1,119 @@
+// Enrolling a patient in a journey version: the entry's filter, the occurrence key, re-entry rules,
+// and at most one active run per patient and occurrence (a unique slot in Postgres) — then the
+// Temporal run, started idempotently. A failed start leaves no enrollment behind.
+import { randomBytes } from 'node:crypto';
+import {
+  durationToMs,
+  evaluateBool,
+  pickDeclared,
+  type JourneyDefinition,
+} from '../../workflows/index.ts';
+import { isUniqueViolation } from '../db/index.ts';
+import { keyOf, patientFacts } from '../runs/index.ts';
+import { journeyWorkflowId, startJourneyRun } from '../temporal/index.ts';
+import type { JourneyDeps } from './deps.ts';
+
+export type EnrollStatus = 'enrolled' | 'already_enrolled' | 'not_reentered' | 'filtered_out';
+
+export interface EnrollmentReport {
+  journeyId: string;
+  version: number;
+  status: EnrollStatus;
+  enrollmentId?: string;
+  workflowId?: string;
+}
+
+type VersionRow = { id: string; journeyId: string; version: number; definition: unknown };
+type PatientRow = { id: string; ref: string; givenName: string | null; familyName: string | null; timezone: string | null; tags: string[]; attributes: unknown };
+
+export async function enroll(
+  deps: JourneyDeps,
+  version: VersionRow,
+  patient: PatientRow,
+  event: { id: string; data: Record<string, unknown> } | null,
+  now = Date.now(),
+): Promise<EnrollmentReport> {
+  const { db } = deps;
+  const definition = version.definition as JourneyDefinition;
+  const report = (status: EnrollStatus, extra: Partial<EnrollmentReport> = {}): EnrollmentReport => ({
+    journeyId: version.journeyId,
+    version: version.version,
+    status,
+    ...extra,
+  });
+
+  const entry = definition.nodes.find((n) => n.type === 'entry');
+  const eventData = event?.data ?? {};
+  if (entry?.type === 'entry' && entry.when) {
+    const context = { trigger: pickDeclared(definition.data.trigger, eventData), patient: patientFacts(patient, definition), now };
+    const passes = evaluateBool(definition.data, { kind: 'entry' }, entry.when, context);
+    if (!passes.ok || !passes.value) return report('filtered_out');
+  }
+  const key = keyOf(definition, eventData);
+  if (entry?.type === 'entry' && entry.key && key === null) return report('filtered_out');
+  const activeKey = `${version.journeyId}|${patient.id}|${key ?? ''}`;
+
+  const active = await db.enrollment.findUnique({ where: { activeKey }, include: { version: true } });
+  if (active) {
+    // A start that failed half-way is completed now; a running one is left alone.
+    if (active.status === 'starting') await start(deps, active, active.version, patient.ref);
+    return report('already_enrolled', { enrollmentId: active.id, workflowId: active.workflowId, version: active.version.version });
+  }
+
+  const reentry = definition.rules.reentry;
+  if (reentry.mode !== 'always') {
+    const last = await db.enrollment.findFirst({
+      where: { journeyId: version.journeyId, patientId: patient.id, key },
+      orderBy: { createdAt: 'desc' },
+    });
+    if (last && (reentry.mode === 'never' || last.createdAt.getTime() + durationToMs(reentry.period)! > now)) {
+      return report('not_reentered');
+    }
+  }
+
+  const ref = randomBytes(12).toString('base64url');
+  let enrollment;
+  try {
+    enrollment = await db.enrollment.create({
+      data: {
+        journeyId: version.journeyId,
+        versionId: version.id,
+        patientId: patient.id,
+        ref,
+        workflowId: journeyWorkflowId(version.journeyId, ref),
+        key,
+        activeKey,
+        eventId: event?.id ?? null,
+      },
+    });
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e;
+    const winner = await db.enrollment.findUnique({ where: { activeKey } });
+    return report('already_enrolled', winner ? { enrollmentId: winner.id, workflowId: winner.workflowId } : {});
+  }
+  try {
+    await start(deps, enrollment, version, patient.ref);
+  } catch (e) {
+    await db.enrollment.delete({ where: { id: enrollment.id } });
+    throw e;
+  }
+  return report('enrolled', { enrollmentId: enrollment.id, workflowId: enrollment.workflowId });
+}
+
+async function start(
+  { db, temporal, temporalSettings }: JourneyDeps,
+  enrollment: { id: string; workflowId: string },
+  version: VersionRow,
+  seed: string,
+) {
+  await startJourneyRun(temporal, temporalSettings, enrollment.workflowId, {
+    journeyId: version.journeyId,
+    version: version.version,
+    enrollmentId: enrollment.id,
+    seed,
+    definition: version.definition as JourneyDefinition,
+    deliveryTaskQueue: temporalSettings.deliveryTaskQueue,
+  });
+  // Only from `starting`: a very short run may already have ended.
+  await db.enrollment.updateMany({ where: { id: enrollment.id, status: 'starting' }, data: { status: 'active' } });
+}

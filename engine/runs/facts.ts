@@ -1,0 +1,53 @@
+import { pickDeclared, valueAt, type EnrollmentFacts, type JourneyDefinition } from '../../workflows/index.ts';
+import type { PrismaClient } from '../db/index.ts';
+
+export interface RunFacts extends EnrollmentFacts {
+  definition: JourneyDefinition;
+  enrollment: { id: string; ref: string; journeyId: string; patientId: string; version: number };
+}
+
+type PatientRow = { givenName: string | null; familyName: string | null; timezone: string | null; tags: string[]; attributes: unknown };
+
+/** The patient as journeys see it: built-in fields plus the attributes the journey declares. */
+export function patientFacts(patient: PatientRow, definition: JourneyDefinition): Record<string, unknown> {
+  const attributes = (patient.attributes ?? {}) as Record<string, unknown>;
+  return {
+    ...pickDeclared(definition.data.patient, attributes),
+    ...(patient.givenName ? { givenName: patient.givenName } : {}),
+    ...(patient.familyName ? { familyName: patient.familyName } : {}),
+    ...(patient.timezone ? { timezone: patient.timezone } : {}),
+    tags: patient.tags,
+  };
+}
+
+/** Everything a node may read about a run, limited to what its journey declares. */
+export async function loadRunFacts(db: PrismaClient, enrollmentId: string): Promise<RunFacts> {
+  const enrollment = await db.enrollment.findUniqueOrThrow({
+    where: { id: enrollmentId },
+    include: { patient: true, version: true },
+  });
+  const definition = enrollment.version.definition as unknown as JourneyDefinition;
+  const event = enrollment.eventId ? await db.event.findUnique({ where: { id: enrollment.eventId } }) : null;
+  const eventData = (event?.data ?? {}) as Record<string, unknown>;
+  return {
+    definition,
+    enrollment: {
+      id: enrollment.id,
+      ref: enrollment.ref,
+      journeyId: enrollment.journeyId,
+      patientId: enrollment.patientId,
+      version: enrollment.version.version,
+    },
+    trigger: pickDeclared(definition.data.trigger, eventData),
+    patient: patientFacts(enrollment.patient, definition),
+    key: enrollment.key ?? (keyOf(definition, eventData) ?? null),
+  };
+}
+
+/** The occurrence key of trigger data, for journeys whose entry declares one. */
+export function keyOf(definition: JourneyDefinition, data: Record<string, unknown>): string | null {
+  const entry = definition.nodes.find((n) => n.type === 'entry');
+  if (entry?.type !== 'entry' || !entry.key) return null;
+  const value = valueAt(data, entry.key);
+  return value === undefined || value === null ? null : String(value);
+}
