@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eventually, pixelUrl, startStack, type Stack } from '../support/stack.ts';
 import { followUpJourney } from '../support/journeys.ts';
+import { saveHistory } from '../support/histories.ts';
 
 const SUBJECT = {
   welcome: 'Welcome to our practice',
@@ -77,6 +78,8 @@ describe('a published journey runs from an event to delivered emails and an enga
       assert.deepEqual(sa.EnrollmentState, ['completed']);
       assert.ok(enrollment.temporalUrl.includes(encodeURIComponent(enrollment.workflowId)));
     }
+    await saveHistory('follow-up-opened', stack, enrollments[0].workflowId);
+    await saveHistory('follow-up-timeout', stack, enrollments[1].workflowId);
 
     // Each patient took exactly one branch.
     assert.equal(stack.inbox.messages.filter(mailTo(a.email, SUBJECT.reminder)).length, 0);

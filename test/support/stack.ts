@@ -30,7 +30,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: { env?: NodeJS.ProcessEnv } = {}): Promise<Stack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -45,6 +45,7 @@ export async function startStack(): Promise<Stack> {
     SMTP_URL: `smtp://127.0.0.1:${inbox.smtpPort}`,
     HAVEN_TASK_QUEUE: `haven-journeys-${suffix}`,
     HAVEN_DELIVERY_TASK_QUEUE: `haven-delivery-${suffix}`,
+    ...options.env,
   };
   const config = loadConfig(env);
   const api = await createApiProcess(config);
