@@ -1,12 +1,12 @@
 // Composition root: wires configuration to capabilities for the two kinds of Haven process — the
 // API (HTTP + Temporal client) and the worker (journey workflows + delivery). Scripts and tests
 // build processes from here and nowhere else.
+import { readFileSync } from 'node:fs';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
 import { buildApi } from './api/index.ts';
 import type { HavenConfig } from './config.ts';
 import { createDb } from './db/index.ts';
-import { readFileSync } from 'node:fs';
 import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens } from './delivery/index.ts';
 import { createJourneyService } from './journeys/index.ts';
 import { connectClient, createJourneyWorkers } from './temporal/index.ts';

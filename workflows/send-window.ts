@@ -1,8 +1,7 @@
 // Send windows (quiet hours) in the patient's time zone and cross-journey frequency caps: the pure
 // rules the send activity applies just before handing a message over, and the simulator replays.
 // Time-zone maths uses Intl with the IANA zone, so DST shifts are handled by the platform's tzdata.
-import type { SendWindow } from './schema.ts';
-import { WEEKDAYS } from './schema.ts';
+import { WEEKDAYS, type SendWindow } from './schema.ts';
 import { durationToMs } from './duration.ts';
 
 interface LocalTime {

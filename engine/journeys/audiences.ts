@@ -1,7 +1,8 @@
 // Saved audiences (a typed CEL filter over patient attributes) and the scheduled runs that enroll
 // their members, a page at a time.
 import { z } from 'zod';
-import { checkExpression, DataShape, evaluateBool, pickDeclared, type JourneyDefinition } from '../../workflows/index.ts';
+import { checkExpression, DataShape, evaluateBool, type JourneyDefinition } from '../../workflows/index.ts';
+import { patientFacts } from '../runs/index.ts';
 import type { JourneyDeps } from './deps.ts';
 import { enroll } from './enroll.ts';
 import { JourneyInvalidError, NotFoundError } from './errors.ts';
@@ -30,16 +31,10 @@ export async function listAudiences({ db }: JourneyDeps) {
 
 type AudienceRow = { filter: string; attributes: unknown };
 
-function isMember(audience: AudienceRow, patient: { givenName: string | null; familyName: string | null; timezone: string | null; tags: string[]; attributes: unknown }, now: number): boolean {
+function isMember(audience: AudienceRow, patient: Parameters<typeof patientFacts>[0], now: number): boolean {
   const shape = audience.attributes as DataShape;
-  const facts = {
-    ...pickDeclared(shape, (patient.attributes ?? {}) as Record<string, unknown>),
-    ...(patient.givenName ? { givenName: patient.givenName } : {}),
-    ...(patient.familyName ? { familyName: patient.familyName } : {}),
-    ...(patient.timezone ? { timezone: patient.timezone } : {}),
-    tags: patient.tags,
-  };
-  const result = evaluateBool({ trigger: {}, patient: shape, events: {} }, { kind: 'audience', patient: shape }, audience.filter, { patient: facts, now });
+  const data = { trigger: {}, patient: shape, events: {} };
+  const result = evaluateBool(data, { kind: 'audience', patient: shape }, audience.filter, { patient: patientFacts(patient, shape), now });
   return result.ok && result.value;
 }
 

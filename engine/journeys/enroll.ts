@@ -45,7 +45,7 @@ export async function enroll(
   const entry = definition.nodes.find((n) => n.type === 'entry');
   const eventData = event?.data ?? {};
   if (entry?.type === 'entry' && entry.when) {
-    const context = { trigger: pickDeclared(definition.data.trigger, eventData), patient: patientFacts(patient, definition), now };
+    const context = { trigger: pickDeclared(definition.data.trigger, eventData), patient: patientFacts(patient, definition.data.patient), now };
     const passes = evaluateBool(definition.data, { kind: 'entry' }, entry.when, context);
     if (!passes.ok || !passes.value) return report('filtered_out');
   }

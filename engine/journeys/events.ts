@@ -1,8 +1,8 @@
 // An event about a patient: stored, routed to the patient's running journeys that listen to it
 // (exit criteria, goals, wait_for_event — matched here, against Postgres data, so only the
 // verdict enters Temporal), then used to enroll the patient in journeys that start on it.
-import { listenedEvents, matchPatientEvent, pickDeclared, type JourneyDefinition } from '../../workflows/index.ts';
-import { patientFacts } from '../runs/index.ts';
+import { listenedEvents, matchPatientEvent, type JourneyDefinition } from '../../workflows/index.ts';
+import { loadRunFacts } from '../runs/index.ts';
 import { signalPatientEvent } from '../temporal/index.ts';
 import type { JourneyDeps } from './deps.ts';
 import { enroll, type EnrollmentReport } from './enroll.ts';
@@ -24,15 +24,9 @@ export async function recordEvent(deps: JourneyDeps, input: { name: string; pati
       include: { version: true },
     });
     for (const run of running) {
-      const definition = run.version.definition as unknown as JourneyDefinition;
-      if (!listenedEvents(definition).has(input.name)) continue;
-      const trigger = run.eventId ? ((await db.event.findUnique({ where: { id: run.eventId } }))?.data ?? {}) : {};
-      const facts = {
-        trigger: pickDeclared(definition.data.trigger, trigger as Record<string, unknown>),
-        patient: patientFacts(patient, definition),
-        key: run.key,
-      };
-      const match = matchPatientEvent(definition, facts, { name: input.name, data }, now);
+      if (!listenedEvents(run.version.definition as unknown as JourneyDefinition).has(input.name)) continue;
+      const facts = await loadRunFacts(db, run.id);
+      const match = matchPatientEvent(facts.definition, facts, { name: input.name, data }, now);
       if (!match.exit && !match.goal && match.waits.length === 0) continue;
       if (await signalPatientEvent(deps.temporal, run.workflowId, { eventId: event.id, name: input.name, ...match })) signalled++;
     }

@@ -1,4 +1,4 @@
-import { pickDeclared, valueAt, type EnrollmentFacts, type JourneyDefinition } from '../../workflows/index.ts';
+import { pickDeclared, valueAt, type DataShape, type EnrollmentFacts, type JourneyDefinition } from '../../workflows/index.ts';
 import type { PrismaClient } from '../db/index.ts';
 
 export interface RunFacts extends EnrollmentFacts {
@@ -8,11 +8,11 @@ export interface RunFacts extends EnrollmentFacts {
 
 type PatientRow = { givenName: string | null; familyName: string | null; timezone: string | null; tags: string[]; attributes: unknown };
 
-/** The patient as journeys see it: built-in fields plus the attributes the journey declares. */
-export function patientFacts(patient: PatientRow, definition: JourneyDefinition): Record<string, unknown> {
+/** The patient as a journey or audience sees it: built-in fields plus the declared attributes. */
+export function patientFacts(patient: PatientRow, declared: DataShape): Record<string, unknown> {
   const attributes = (patient.attributes ?? {}) as Record<string, unknown>;
   return {
-    ...pickDeclared(definition.data.patient, attributes),
+    ...pickDeclared(declared, attributes),
     ...(patient.givenName ? { givenName: patient.givenName } : {}),
     ...(patient.familyName ? { familyName: patient.familyName } : {}),
     ...(patient.timezone ? { timezone: patient.timezone } : {}),
@@ -39,7 +39,7 @@ export async function loadRunFacts(db: PrismaClient, enrollmentId: string): Prom
       version: enrollment.version.version,
     },
     trigger: pickDeclared(definition.data.trigger, eventData),
-    patient: patientFacts(enrollment.patient, definition),
+    patient: patientFacts(enrollment.patient, definition.data.patient),
     key: enrollment.key ?? (keyOf(definition, eventData) ?? null),
   };
 }

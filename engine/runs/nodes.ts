@@ -32,7 +32,7 @@ export async function updatePatient(db: PrismaClient, request: NodeRequest, now 
   for (const [attribute, expression] of Object.entries(node.set ?? {})) {
     const type = facts.definition.data.patient[attribute];
     if (typeof type !== 'string') continue;
-    const result = evaluateValue(facts.definition.data, { kind: 'node' }, expression, { ...facts, now }, type);
+    const result = evaluateValue(facts.definition.data, { kind: 'node' }, expression, { trigger: facts.trigger, patient: facts.patient, now }, type);
     if (result.ok) values[attribute] = result.value;
   }
   await db.$transaction(async (tx) => {

@@ -281,6 +281,21 @@ describe('the journey language on Temporal', { concurrency: true }, () => {
     for await (const run of stack.api.temporal.workflow.list({ query: `WorkflowId STARTS_WITH "aud:${journeyId}"` })) {
       await saveHistory('audience-run', stack, run.workflowId);
     }
+
+    // A recurring schedule replaces the one-off on the next publish; stopping removes it.
+    const monthly = build({
+      nodes: [{ id: 'start', type: 'audience_entry', audience: audience.body.id, schedule: { cron: '0 9 1 * *', timezone: 'America/Chicago' } }, send('s', { template: 'campaign' }), exit()],
+      edges: [['start', 's'], ['s', 'done']],
+      templates: templates('campaign'),
+    });
+    assert.equal((await stack.request('PUT', `/api/journeys/${journeyId}`, monthly)).status, 204);
+    assert.equal((await stack.request('POST', `/api/journeys/${journeyId}/publish`)).status, 201);
+    const schedule = await stack.api.temporal.schedule.getHandle(`aud:${journeyId}`).describe();
+    assert.equal(schedule.spec.timezone, 'America/Chicago');
+    assert.equal(schedule.spec.calendars?.length, 1);
+    assert.deepEqual(schedule.spec.calendars?.[0]?.hour, [{ start: 9, end: 9, step: 1 }]);
+    await stack.request('POST', `/api/journeys/${journeyId}/stop`);
+    await assert.rejects(stack.api.temporal.schedule.getHandle(`aud:${journeyId}`).describe(), /not found/i);
   });
 
   it('update_patient, a signed PHI-free webhook, wait_for_event with a filter, and goal conversions per path', async () => {
