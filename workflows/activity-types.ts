@@ -23,7 +23,7 @@ export interface DeliveryActivities {
 export interface JourneyActivities {
   /** Evaluates a condition or wait_until node against current data; only the result enters history. */
   evaluateNode(request: NodeRequest & { visits: Record<string, number> }): Promise<EvaluationResult>;
-  updatePatient(request: NodeRequest): Promise<void>;
+  updatePatient(request: NodeRequest & { visits: Record<string, number> }): Promise<void>;
   callWebhook(request: NodeRequest & { idempotencyKey: string }): Promise<void>;
   recordGoal(request: { enrollmentId: string; path: string[] }): Promise<void>;
   markEnrollmentEnded(request: { enrollmentId: string; outcome: Outcome }): Promise<void>;

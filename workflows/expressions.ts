@@ -65,7 +65,7 @@ export function checkExpression(data: JourneyData, scope: Scope, expression: str
     return firstLine((e as Error).message);
   }
   if (!result.valid) return firstLine(result.error?.message ?? 'invalid expression');
-  if (result.type !== CEL_TYPE[expected] && result.type !== 'dyn') return `must be a ${expected}, but is a ${result.type}`;
+  if (result.type !== CEL_TYPE[expected] && result.type !== 'dyn') return firstLine(`must be a ${expected}, but is a ${result.type}`);
   return null;
 }
 
@@ -176,5 +176,6 @@ export function valueAt(value: Record<string, unknown>, path: string): unknown {
 }
 
 function firstLine(message: string): string {
-  return message.split('\n')[0]!.trim();
+  // Designers write `timestamp`; CEL reports its protobuf name.
+  return message.split('\n')[0]!.trim().replaceAll(CEL_TYPE.timestamp, 'timestamp');
 }

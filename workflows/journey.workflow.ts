@@ -124,7 +124,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       }
 
       case 'update_patient':
-        await journeyActivities.updatePatient({ ...ids, nodeId: command.nodeId, visit: command.visit });
+        await journeyActivities.updatePatient({ ...ids, nodeId: command.nodeId, visit: command.visit, visits: state.visits });
         await feed({ type: 'done', nodeId: command.nodeId, visit: command.visit, ok: true, at: at() });
         break;
 

@@ -24,7 +24,7 @@ export async function evaluateNode(
 }
 
 /** Applies an update_patient node: attribute values (CEL) and tags. */
-export async function updatePatient(db: PrismaClient, request: NodeRequest, now = Date.now()): Promise<void> {
+export async function updatePatient(db: PrismaClient, request: NodeRequest & { visits: Record<string, number> }, now = Date.now()): Promise<void> {
   const facts = await loadRunFacts(db, request.enrollmentId);
   const node = facts.definition.nodes.find((n) => n.id === request.nodeId);
   if (node?.type !== 'update_patient') throw new Error(`node ${request.nodeId} is not an update_patient node`);
@@ -32,7 +32,7 @@ export async function updatePatient(db: PrismaClient, request: NodeRequest, now 
   for (const [attribute, expression] of Object.entries(node.set ?? {})) {
     const type = facts.definition.data.patient[attribute];
     if (typeof type !== 'string') continue;
-    const result = evaluateValue(facts.definition.data, { kind: 'node' }, expression, { trigger: facts.trigger, patient: facts.patient, now }, type);
+    const result = evaluateValue(facts.definition.data, { kind: 'node' }, expression, { trigger: facts.trigger, patient: facts.patient, visits: request.visits, now }, type);
     if (result.ok) values[attribute] = result.value;
   }
   await db.$transaction(async (tx) => {
