@@ -26,7 +26,7 @@ export interface JourneyActivities {
   updatePatient(request: NodeRequest & { visits: Record<string, number> }): Promise<void>;
   callWebhook(request: NodeRequest & { idempotencyKey: string }): Promise<void>;
   recordGoal(request: { enrollmentId: string; path: string[] }): Promise<void>;
-  markEnrollmentEnded(request: { enrollmentId: string; outcome: Outcome }): Promise<void>;
+  markEnrollmentEnded(request: { enrollmentId: string; outcome: Outcome | 'failed' }): Promise<void>;
 }
 
 export interface AudienceActivities {

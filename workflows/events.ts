@@ -18,18 +18,25 @@ export interface EventMatch {
   waits: string[];
 }
 
+/** The occurrence an event is about (the entry's `key` field), for keyed journeys; else null. */
+export function occurrenceKey(definition: JourneyDefinition, data: Record<string, unknown>): string | null {
+  const entry = definition.nodes.find((n) => n.type === 'entry');
+  if (entry?.type !== 'entry' || !entry.key) return null;
+  const value = valueAt(data, entry.key);
+  return value === undefined || value === null || value === '' ? null : String(value);
+}
+
 export function matchPatientEvent(
   definition: JourneyDefinition,
   enrollment: EnrollmentFacts,
   event: { name: string; data: Record<string, unknown> },
   now: number,
 ): EventMatch {
-  const entry = definition.nodes.find((n) => n.type === 'entry');
-  const eventKey = entry?.type === 'entry' && entry.key ? valueAt(event.data, entry.key) : undefined;
+  const eventKey = occurrenceKey(definition, event.data);
   const context: ExpressionContext = { trigger: enrollment.trigger, patient: enrollment.patient, event: event.data, now };
   const matches = (criterion: { event: string; when?: string; sameKey?: boolean }) => {
     if (criterion.event !== event.name) return false;
-    if (criterion.sameKey && (enrollment.key === null || String(eventKey) !== enrollment.key)) return false;
+    if (criterion.sameKey && (enrollment.key === null || eventKey !== enrollment.key)) return false;
     if (!criterion.when) return true;
     const result = evaluateBool(definition.data, { kind: 'event', event: event.name }, criterion.when, context);
     return result.ok && result.value; // an expression that cannot be evaluated does not match

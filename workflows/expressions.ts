@@ -179,3 +179,27 @@ function firstLine(message: string): string {
   // Designers write `timestamp`; CEL reports its protobuf name.
   return message.split('\n')[0]!.trim().replaceAll(CEL_TYPE.timestamp, 'timestamp');
 }
+
+/** What an update_patient node changes, evaluated against the run's facts. */
+export function patientUpdate(
+  data: JourneyData,
+  node: { set?: Record<string, string>; addTags?: string[]; removeTags?: string[] },
+  context: ExpressionContext,
+): { set: Record<string, unknown>; addTags: string[]; removeTags: string[] } {
+  const set: Record<string, unknown> = {};
+  for (const [attribute, expression] of Object.entries(node.set ?? {})) {
+    const type = data.patient[attribute];
+    if (typeof type !== 'string') continue;
+    const result = evaluateValue(data, { kind: 'node' }, expression, context, type);
+    if (result.ok) set[attribute] = result.value; // one that cannot be evaluated leaves the attribute as it is
+  }
+  return { set, addTags: node.addTags ?? [], removeTags: node.removeTags ?? [] };
+}
+
+/** Tags after an update: added first, then removed. */
+export function applyTags(tags: string[], update: { addTags: string[]; removeTags: string[] }): string[] {
+  const result = new Set(tags);
+  for (const t of update.addTags) result.add(t);
+  for (const t of update.removeTags) result.delete(t);
+  return [...result];
+}

@@ -41,6 +41,8 @@ export interface JourneyState {
   /** Nodes entered, in order (the most recent 200): the path a conversion is credited to. */
   path: string[];
   goalReached: boolean;
+  /** Ids of patient events already handled (the most recent 100): a re-delivered event counts once. */
+  seenEvents?: string[];
   awaiting: Awaiting | null;
 }
 
@@ -51,7 +53,7 @@ export type JourneyInput =
   | { type: 'done'; nodeId: string; visit: number; ok: boolean; at: number }
   | { type: 'engagement'; nodeId: string; visit: number; event: EngagementType; at: number }
   /** A patient event, already matched against the journey's criteria by `matchPatientEvent`. */
-  | { type: 'patient_event'; name: string; exit: boolean; goal: boolean; waits: string[]; at: number }
+  | { type: 'patient_event'; eventId: string; name: string; exit: boolean; goal: boolean; waits: string[]; at: number }
   | { type: 'tick'; at: number }
   | { type: 'stop'; at: number };
 
@@ -88,6 +90,9 @@ export interface CompiledJourney {
 
 const MAX_ENGAGEMENTS = 200;
 const MAX_PATH = 200;
+const MAX_SEEN_EVENTS = 100;
+/** Shortest deferral: a send deferred to "now" (clocks differ slightly) must not retry in a hot loop. */
+const MIN_DEFERRAL_MS = 1_000;
 /** Engagements that imply others: a click means the message was opened and delivered. */
 const IMPLIES: Record<EngagementType, EngagementType[]> = {
   delivered: [],
@@ -111,7 +116,7 @@ export function compileJourney(definition: JourneyDefinition): CompiledJourney {
 }
 
 export function initialState(seed: string): JourneyState {
-  return { seed, outcome: null, cursor: null, visits: {}, sent: {}, engagements: [], path: [], goalReached: false, awaiting: null };
+  return { seed, outcome: null, cursor: null, visits: {}, sent: {}, engagements: [], path: [], goalReached: false, seenEvents: [], awaiting: null };
 }
 
 /** What a state is blocked on: the command to carry out (e.g. to resume after continue-as-new). */
@@ -176,12 +181,16 @@ export function advance(journey: CompiledJourney, previous: JourneyState, input:
         if (!isAwaiting('send', input.nodeId, input.visit)) break;
         const r = input.result;
         if (r.status === 'deferred') {
-          note(input.nodeId, `send deferred until ${iso(r.until)} (${r.reason})`);
-          state.awaiting = { kind: 'deferred_send', nodeId: input.nodeId, visit: input.visit, until: r.until };
+          const until = Math.max(r.until, at + MIN_DEFERRAL_MS);
+          note(input.nodeId, `send deferred until ${iso(until)} (${r.reason})`);
+          state.awaiting = { kind: 'deferred_send', nodeId: input.nodeId, visit: input.visit, until };
           break;
         }
-        if (r.status === 'skipped') note(input.nodeId, `send skipped (${r.reason})`);
-        else {
+        if (r.status === 'skipped') {
+          // No message this time: engagement with an earlier visit's message must not count.
+          delete state.sent[input.nodeId];
+          note(input.nodeId, `send skipped (${r.reason})`);
+        } else {
           state.sent[input.nodeId] = input.visit;
           note(input.nodeId, `message ${r.status}`);
           if (r.status === 'accepted') record(input.nodeId, input.visit, 'delivered');
@@ -228,6 +237,10 @@ export function advance(journey: CompiledJourney, previous: JourneyState, input:
       }
 
       case 'patient_event':
+        state.seenEvents ??= [];
+        if (state.seenEvents.includes(input.eventId)) break;
+        state.seenEvents.push(input.eventId);
+        if (state.seenEvents.length > MAX_SEEN_EVENTS) state.seenEvents.splice(0, state.seenEvents.length - MAX_SEEN_EVENTS);
         if (input.goal && !state.goalReached) {
           state.goalReached = true;
           note(state.cursor ?? journey.entryId, `goal "${input.name}" reached`);
@@ -385,5 +398,5 @@ export function advance(journey: CompiledJourney, previous: JourneyState, input:
 }
 
 function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }

@@ -3,16 +3,29 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ContinueAsNew,
   allHandlersFinished,
   condition,
   continueAsNew,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeliveryActivities, JourneyActivities } from './activity-types.ts';
-import { advance, compileJourney, initialState, pendingCommands, type CompiledJourney, type JourneyInput, type JourneyState, type Outcome, type Step } from './interpreter.ts';
+import {
+  advance,
+  compileJourney,
+  initialState,
+  pendingCommands,
+  type CompiledJourney,
+  type JourneyInput,
+  type JourneyState,
+  type Outcome,
+  type SendResult,
+  type Step,
+} from './interpreter.ts';
 import { engagementSignal, patientEventSignal, stateQuery, stopSignal } from './messages.ts';
 import type { JourneyDefinition } from './schema.ts';
 import { EnrollmentStateKey, JourneyNodeKey } from './search-attributes.ts';
@@ -56,15 +69,17 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
   const delivery = proxyActivities<DeliveryActivities>({
     taskQueue: input.deliveryTaskQueue,
     startToCloseTimeout: '2 minutes',
-    // A reminder that could not go out within the hour is stale; fail rather than send late.
+    // A reminder that could not go out within the hour is stale: the send fails, the journey goes on.
     scheduleToCloseTimeout: '1 hour',
-    retry: { maximumInterval: '1 minute' },
+    retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['EnrollmentNotFound'] },
   });
   const ids = { enrollmentId: input.enrollmentId, journeyId: input.journeyId, version: input.version };
 
   const inbox: JourneyInput[] = [];
   setHandler(engagementSignal, (e) => void inbox.push({ type: 'engagement', ...e, at: Date.now() }));
-  setHandler(patientEventSignal, (e) => void inbox.push({ type: 'patient_event', name: e.name, exit: e.exit, goal: e.goal, waits: e.waits, at: Date.now() }));
+  setHandler(patientEventSignal, (e) =>
+    void inbox.push({ type: 'patient_event', eventId: e.eventId, name: e.name, exit: e.exit, goal: e.goal, waits: e.waits, at: Date.now() }),
+  );
   setHandler(stopSignal, () => void inbox.push({ type: 'stop', at: Date.now() }));
 
   let step: Step = input.carried
@@ -79,82 +94,106 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     }
   }
 
-  let shown = '';
-  for (;;) {
-    // Signals first: a stop or an exit event must act before the next effect runs.
-    if (inbox.length) {
-      await feed(inbox.shift()!);
-      continue;
+  try {
+    return await run();
+  } catch (e) {
+    // A run that fails still frees the patient's slot (re-entry) and says so; continue-as-new and
+    // cancellation are not failures.
+    if (!(e instanceof ContinueAsNew) && !isCancellation(e)) {
+      await journeyActivities.markEnrollmentEnded({ enrollmentId: input.enrollmentId, outcome: 'failed' }).catch(() => {});
     }
-    const { state } = step;
-    const command = step.commands.find((c) => c.type !== 'record_goal');
-    const enrollmentState = state.outcome ?? (command?.type === 'wait' ? 'waiting' : 'active');
-    if (`${state.cursor}/${enrollmentState}` !== shown) {
-      shown = `${state.cursor}/${enrollmentState}`;
-      upsertSearchAttributes([
-        { key: JourneyNodeKey, value: state.cursor ?? 'start' },
-        { key: EnrollmentStateKey, value: enrollmentState },
-      ]);
-    }
-    if (!command) throw ApplicationFailure.nonRetryable('journey interpreter is stuck', 'InterpreterStuck');
-    const at = () => Date.now();
+    throw e;
+  }
 
-    switch (command.type) {
-      case 'complete':
-        await journeyActivities.markEnrollmentEnded({ enrollmentId: input.enrollmentId, outcome: command.outcome });
+  async function run(): Promise<JourneyWorkflowResult> {
+    let shown = '';
+    for (;;) {
+      // Signals first: a stop or an exit event must act before the next effect runs.
+      if (inbox.length) {
+        await feed(inbox.shift()!);
+        continue;
+      }
+      const { state } = step;
+      const command = step.commands.find((c) => c.type !== 'record_goal');
+      const enrollmentState = state.outcome ?? (command?.type === 'wait' ? 'waiting' : 'active');
+      if (`${state.cursor}/${enrollmentState}` !== shown) {
+        shown = `${state.cursor}/${enrollmentState}`;
+        upsertSearchAttributes([
+          { key: JourneyNodeKey, value: state.cursor ?? 'start' },
+          { key: EnrollmentStateKey, value: enrollmentState },
+        ]);
+      }
+      if (!command) throw ApplicationFailure.nonRetryable('journey interpreter is stuck', 'InterpreterStuck');
+      if (command.type !== 'complete' && workflowInfo().continueAsNewSuggested) {
+        // Between commands the whole run is in `state`: a pending effect is issued again on resume.
         await condition(allHandlersFinished);
-        return { outcome: command.outcome, visits: state.visits };
-
-      case 'send_email': {
-        const result = await delivery.deliverEmail({
-          ...ids,
-          nodeId: command.nodeId,
-          visit: command.visit,
-          template: command.template,
-          idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
-        });
-        await feed({ type: 'sent', nodeId: command.nodeId, visit: command.visit, result, at: at() });
-        break;
+        return continueAsNew<typeof journeyWorkflow>({ ...input, carried: state });
       }
+      const at = () => Date.now();
 
-      case 'evaluate': {
-        const result = await journeyActivities.evaluateNode({ ...ids, nodeId: command.nodeId, visit: command.visit, visits: state.visits });
-        await feed({ type: 'evaluated', nodeId: command.nodeId, visit: command.visit, result, at: at() });
-        break;
-      }
-
-      case 'update_patient':
-        await journeyActivities.updatePatient({ ...ids, nodeId: command.nodeId, visit: command.visit, visits: state.visits });
-        await feed({ type: 'done', nodeId: command.nodeId, visit: command.visit, ok: true, at: at() });
-        break;
-
-      case 'webhook': {
-        let ok = true;
-        try {
-          await webhookActivities.callWebhook({
-            ...ids,
-            nodeId: command.nodeId,
-            visit: command.visit,
-            idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
-          });
-        } catch (e) {
-          if (!(e instanceof ActivityFailure)) throw e;
-          ok = false;
-        }
-        await feed({ type: 'done', nodeId: command.nodeId, visit: command.visit, ok, at: at() });
-        break;
-      }
-
-      case 'wait': {
-        if (workflowInfo().continueAsNewSuggested) {
+      switch (command.type) {
+        case 'complete':
+          await journeyActivities.markEnrollmentEnded({ enrollmentId: input.enrollmentId, outcome: command.outcome });
           await condition(allHandlersFinished);
-          return continueAsNew<typeof journeyWorkflow>({ ...input, carried: state });
+          return { outcome: command.outcome, visits: state.visits };
+
+        case 'send_email': {
+          let result: SendResult;
+          try {
+            result = await delivery.deliverEmail({
+              ...ids,
+              nodeId: command.nodeId,
+              visit: command.visit,
+              template: command.template,
+              idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
+            });
+          } catch (e) {
+            if (!(e instanceof ActivityFailure) || activityErrorType(e) === 'EnrollmentNotFound') throw e;
+            result = { status: 'failed' };
+          }
+          await feed({ type: 'sent', nodeId: command.nodeId, visit: command.visit, result, at: at() });
+          break;
         }
-        const remaining = command.until - Date.now();
-        if (remaining > 0) await condition(() => inbox.length > 0, remaining);
-        if (inbox.length === 0) await feed({ type: 'tick', at: at() });
-        break;
+
+        case 'evaluate': {
+          const result = await journeyActivities.evaluateNode({ ...ids, nodeId: command.nodeId, visit: command.visit, visits: state.visits });
+          await feed({ type: 'evaluated', nodeId: command.nodeId, visit: command.visit, result, at: at() });
+          break;
+        }
+
+        case 'update_patient':
+          await journeyActivities.updatePatient({ ...ids, nodeId: command.nodeId, visit: command.visit, visits: state.visits });
+          await feed({ type: 'done', nodeId: command.nodeId, visit: command.visit, ok: true, at: at() });
+          break;
+
+        case 'webhook': {
+          let ok = true;
+          try {
+            await webhookActivities.callWebhook({
+              ...ids,
+              nodeId: command.nodeId,
+              visit: command.visit,
+              idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
+            });
+          } catch (e) {
+            if (!(e instanceof ActivityFailure)) throw e;
+            ok = false;
+          }
+          await feed({ type: 'done', nodeId: command.nodeId, visit: command.visit, ok, at: at() });
+          break;
+        }
+
+        case 'wait': {
+          const remaining = command.until - Date.now();
+          if (remaining > 0) await condition(() => inbox.length > 0, remaining);
+          if (inbox.length === 0) await feed({ type: 'tick', at: at() });
+          break;
+        }
       }
     }
   }
+}
+
+function activityErrorType(e: ActivityFailure): string | undefined {
+  return e.cause instanceof ApplicationFailure ? e.cause.type ?? undefined : undefined;
 }

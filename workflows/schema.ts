@@ -39,10 +39,14 @@ export const EventName = z
   .string()
   .regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter');
 
+/** Longest journey timing accepted: about ten years. */
+export const MAX_DURATION_MS = 520 * 7 * 86_400_000;
+
 export const Duration = z
   .string()
   .refine((d) => durationToMs(d) !== null, 'must be an ISO 8601 duration in weeks, days, hours, minutes or seconds, e.g. "PT48H"')
-  .refine((d) => (durationToMs(d) ?? 0) > 0, 'must be longer than zero');
+  .refine((d) => (durationToMs(d) ?? 0) > 0, 'must be longer than zero')
+  .refine((d) => (durationToMs(d) ?? 0) <= MAX_DURATION_MS, 'must be at most 520 weeks (P520W)');
 
 /** A CEL expression; its types are checked against the journey's `data` declarations. */
 export const Expression = z.string().min(1).max(2_000);

@@ -1,7 +1,8 @@
 // Send windows (quiet hours) in the patient's time zone and cross-journey frequency caps: the pure
 // rules the send activity applies just before handing a message over, and the simulator replays.
 // Time-zone maths uses Intl with the IANA zone, so DST shifts are handled by the platform's tzdata.
-import { WEEKDAYS, type SendWindow } from './schema.ts';
+import { WEEKDAYS, type JourneyDefinition, type NodeOf, type Rules, type SendWindow } from './schema.ts';
+import type { SendResult } from './interpreter.ts';
 import { durationToMs } from './duration.ts';
 
 interface LocalTime {
@@ -97,10 +98,36 @@ export interface FrequencyCap {
   per: string;
 }
 
-/** Null when another send fits under the cap; else when the oldest counted send leaves the window. */
+/**
+ * Null when another send fits under the cap; else when the oldest counted send leaves the window.
+ * Sends stamped after `at` (reserved concurrently) count too.
+ */
 export function frequencyCapReleases(cap: FrequencyCap, recentSends: number[], at: number): number | null {
   const per = durationToMs(cap.per)!;
-  const inWindow = recentSends.filter((t) => t > at - per && t <= at).sort((a, b) => a - b);
+  const inWindow = recentSends.filter((t) => t > at - per).sort((a, b) => a - b);
   if (inWindow.length < cap.max) return null;
   return inWindow[inWindow.length - cap.max]! + per;
+}
+
+/** The send window that applies to a send node: its own, else the journey's; none when `null`. */
+export function sendWindowFor(definition: JourneyDefinition, node: NodeOf<'send_email'>): SendWindow | undefined {
+  return node.sendWindow === null ? undefined : (node.sendWindow ?? definition.rules.sendWindow);
+}
+
+/** The patient's own time zone when it is a valid IANA zone, else the deployment default. */
+export function timeZoneFor(timeZone: unknown, fallback: string): string {
+  return typeof timeZone === 'string' && isValidTimeZone(timeZone) ? timeZone : fallback;
+}
+
+/** Null when a send may go out now; else "deferred" until the window opens. */
+export function windowDecision(window: SendWindow | undefined, timeZone: string, at: number): SendResult | null {
+  const opening = window ? nextWindowOpening(window, timeZone, at) : null;
+  return opening === null ? null : { status: 'deferred', until: opening, reason: 'outside the send window' };
+}
+
+/** Null when a send fits under the journey's cap; else deferred or skipped as the journey says. */
+export function capDecision(cap: Rules['frequencyCap'], recentSends: number[], at: number): SendResult | null {
+  const releases = cap ? frequencyCapReleases(cap, recentSends, at) : null;
+  if (!cap || releases === null) return null;
+  return cap.onCapped === 'skip' ? { status: 'skipped', reason: 'frequency cap' } : { status: 'deferred', until: releases, reason: 'frequency cap' };
 }

@@ -2,8 +2,8 @@
 // advances, with the interpreter and the same pure rules the engine uses (expressions, event
 // matching, send windows, frequency caps). Nothing is sent and nothing is stored; no Temporal.
 import { durationToMs } from './duration.ts';
-import { evaluateBool, evaluateTime, evaluateValue, valueAt, type ExpressionContext } from './expressions.ts';
-import { matchPatientEvent } from './events.ts';
+import { applyTags, evaluateBool, evaluateTime, patientUpdate, type ExpressionContext } from './expressions.ts';
+import { matchPatientEvent, occurrenceKey } from './events.ts';
 import {
   advance,
   compileJourney,
@@ -16,7 +16,7 @@ import {
   type TraceEntry,
 } from './interpreter.ts';
 import type { EngagementType, JourneyDefinition, NodeOf } from './schema.ts';
-import { frequencyCapReleases, isValidTimeZone, nextWindowOpening } from './send-window.ts';
+import { capDecision, sendWindowFor, timeZoneFor, windowDecision } from './send-window.ts';
 
 export type SimulationStep =
   | { advance: string }
@@ -71,7 +71,7 @@ export function simulateJourney(definition: JourneyDefinition, request: Simulati
   const patient: Record<string, unknown> = structuredClone(request.patient);
   const trigger = request.trigger ?? {};
   const entry = definition.nodes.find((n) => n.type === 'entry');
-  const key = entry?.type === 'entry' && entry.key ? String(valueAt(trigger, entry.key) ?? '') || null : null;
+  const key = occurrenceKey(definition, trigger);
   const sends = [...(request.recentSends ?? [])];
   const result: SimulationResult = {
     enrolled: true,
@@ -87,6 +87,7 @@ export function simulateJourney(definition: JourneyDefinition, request: Simulati
   };
   let clock = request.start;
   let steps = 0;
+  let events = 0;
   let state = result.state;
   let commands: Command[] = [];
   const iso = (t: number) => new Date(t).toISOString();
@@ -121,17 +122,9 @@ export function simulateJourney(definition: JourneyDefinition, request: Simulati
         return feed({ type: 'evaluated', nodeId: command.nodeId, visit: command.visit, result: r, at: clock });
       }
       case 'update_patient': {
-        const node = journey.nodes.get(command.nodeId) as NodeOf<'update_patient'>;
-        for (const [attribute, expression] of Object.entries(node.set ?? {})) {
-          const type = definition.data.patient[attribute];
-          if (typeof type !== 'string') continue;
-          const v = evaluateValue(definition.data, { kind: 'node' }, expression, context(), type);
-          if (v.ok) patient[attribute] = v.value;
-        }
-        const tags = new Set((patient.tags as string[] | undefined) ?? []);
-        for (const t of node.addTags ?? []) tags.add(t);
-        for (const t of node.removeTags ?? []) tags.delete(t);
-        patient.tags = [...tags];
+        const update = patientUpdate(definition.data, journey.nodes.get(command.nodeId) as NodeOf<'update_patient'>, context());
+        Object.assign(patient, update.set);
+        patient.tags = applyTags((patient.tags as string[] | undefined) ?? [], update);
         return feed({ type: 'done', nodeId: command.nodeId, visit: command.visit, ok: true, at: clock });
       }
       case 'webhook':
@@ -142,15 +135,10 @@ export function simulateJourney(definition: JourneyDefinition, request: Simulati
 
   const send = (command: Extract<Command, { type: 'send_email' }>): SendResult => {
     const node = journey.nodes.get(command.nodeId) as NodeOf<'send_email'>;
-    const window = node.sendWindow === null ? undefined : (node.sendWindow ?? definition.rules.sendWindow);
-    const tz = typeof patient.timezone === 'string' && isValidTimeZone(patient.timezone) ? patient.timezone : request.defaultTimeZone;
-    const opening = window ? nextWindowOpening(window, tz, clock) : null;
-    if (opening !== null) return { status: 'deferred', until: opening, reason: 'outside the send window' };
-    const cap = definition.rules.frequencyCap;
-    const releases = cap ? frequencyCapReleases(cap, sends, clock) : null;
-    if (cap && releases !== null) {
-      return cap.onCapped === 'skip' ? { status: 'skipped', reason: 'frequency cap' } : { status: 'deferred', until: releases, reason: 'frequency cap' };
-    }
+    const held =
+      windowDecision(sendWindowFor(definition, node), timeZoneFor(patient.timezone, request.defaultTimeZone), clock) ??
+      capDecision(definition.rules.frequencyCap, sends, clock);
+    if (held) return held;
     sends.push(clock);
     result.messages.push({ nodeId: node.id, visit: command.visit, template: node.template, purpose: node.purpose, at: iso(clock) });
     return { status: 'accepted' };
@@ -167,14 +155,20 @@ export function simulateJourney(definition: JourneyDefinition, request: Simulati
     clock = Math.max(clock, target);
   };
 
-  if (entry?.type === 'entry' && entry.when) {
+  // The engine's enrollment rules that apply to one patient: the occurrence key and the entry filter.
+  const refusal = ((): string | null => {
+    if (entry?.type !== 'entry') return null;
+    if (entry.key && key === null) return `the trigger has no "${entry.key}": not enrolled`;
+    if (!entry.when) return null;
     const passes = evaluateBool(definition.data, { kind: 'entry' }, entry.when, { trigger, patient, now: clock });
-    if (!passes.ok || !passes.value) {
-      result.enrolled = false;
-      result.decisions.push({ at: iso(clock), nodeId: entry.id, decision: passes.ok ? 'entry filter not met: not enrolled' : `entry filter could not be evaluated (${passes.error}): not enrolled` });
-      result.endedAt = iso(clock);
-      return result;
-    }
+    if (passes.ok && passes.value) return null;
+    return passes.ok ? 'entry filter not met: not enrolled' : `entry filter could not be evaluated (${passes.error}): not enrolled`;
+  })();
+  if (entry && refusal) {
+    result.enrolled = false;
+    result.decisions.push({ at: iso(clock), nodeId: entry.id, decision: refusal });
+    result.endedAt = iso(clock);
+    return result;
   }
   feed({ type: 'start', at: clock });
   for (const s of request.script) {
@@ -185,7 +179,7 @@ export function simulateJourney(definition: JourneyDefinition, request: Simulati
       passTime(clock + ms);
     } else if ('event' in s) {
       const match = matchPatientEvent(definition, { trigger, patient, key }, { name: s.event, data: s.data ?? {} }, clock);
-      feed({ type: 'patient_event', name: s.event, ...match, at: clock });
+      feed({ type: 'patient_event', eventId: `simulated-${++events}`, name: s.event, ...match, at: clock });
     } else if ('engagement' in s) {
       const visit = state.sent[s.engagement.message];
       if (visit !== undefined) feed({ type: 'engagement', nodeId: s.engagement.message, visit, event: s.engagement.event, at: clock });

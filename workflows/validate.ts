@@ -40,8 +40,14 @@ const Envelope = z.object({
   templates: z.record(z.string(), z.unknown()),
 });
 
-/** Nodes that always take time: a loop must pass through one. (`wait_until` may be late and not wait.) */
-const WAITING_TYPES = new Set<NodeType>(['delay', 'wait_for_engagement', 'wait_for_event']);
+/**
+ * Outputs that are only taken after time has passed: a loop must pass through one. A delay always
+ * waits; a wait_for_event needs a new event; but an engagement wait may match at once (the
+ * engagement already happened), and a wait_until may be late — so only their timeouts count.
+ */
+function takesTime(node: JourneyNode, port: string): boolean {
+  return node.type === 'delay' || node.type === 'wait_for_event' || (node.type === 'wait_for_engagement' && port === 'timeout');
+}
 
 function pathOf(base: string, issuePath: readonly PropertyKey[]): string {
   return issuePath.reduce<string>(
@@ -83,7 +89,9 @@ export function validateJourney(input: unknown): ValidationResult {
   const extra = Object.keys(input as object).filter((k) => !(k in Envelope.shape));
   if (extra.length) problems.push({ path: '', message: `unknown field(s) ${extra.join(', ')}` });
   if (raw.nodes.length > MAX_NODES) {
+    // Checking the graph of an oversized journey is pointless (and costly): stop here.
     problems.push({ path: 'nodes', message: `a journey has at most ${MAX_NODES} nodes (this one has ${raw.nodes.length})` });
+    return { ok: false, problems };
   }
 
   const data = JourneyData.safeParse(raw.data ?? {});
@@ -235,9 +243,8 @@ function graphProblems(
     }
   }
 
-  const waits = new Set(nodes.filter((n) => WAITING_TYPES.has(n.type)).map((n) => n.id));
-  for (const cycle of cyclesWithout(waits, nodes, outgoing)) {
-    add(cycle[0]!, pathOfNode(cycle[0]!), `loop ${cycle.join(' → ')} does not pass through a delay or a wait for engagement or an event, so it could run forever`);
+  for (const cycle of instantCycles(byId, outgoing)) {
+    add(cycle[0]!, pathOfNode(cycle[0]!), `loop ${cycle.join(' → ')} does not pass through a delay, a wait for an event or an engagement timeout, so it could run without pause`);
   }
   return problems;
 }
@@ -322,23 +329,25 @@ function precedes(from: string, to: string, outgoing: Map<string, Map<string, st
   return false;
 }
 
-/** Cycles in the graph with the `waits` nodes removed: such a loop never yields to time. */
-function cyclesWithout(waits: Set<string>, nodes: JourneyNode[], outgoing: Map<string, Map<string, string>>): string[][] {
-  const instant = new Set(nodes.filter((n) => !waits.has(n.id)).map((n) => n.id));
+/** Cycles made only of outputs that can be taken without time passing. */
+function instantCycles(byId: Map<string, JourneyNode>, outgoing: Map<string, Map<string, string>>): string[][] {
+  const next = (id: string) => {
+    const node = byId.get(id);
+    return node ? [...(outgoing.get(id) ?? [])].filter(([port, to]) => !takesTime(node, port) && byId.has(to)).map(([, to]) => to) : [];
+  };
   const state = new Map<string, 'open' | 'done'>();
   const cycles: string[][] = [];
   const trail: string[] = [];
   const visit = (id: string) => {
     state.set(id, 'open');
     trail.push(id);
-    for (const to of outgoing.get(id)?.values() ?? []) {
-      if (!instant.has(to)) continue;
+    for (const to of next(id)) {
       if (state.get(to) === 'open') cycles.push([...trail.slice(trail.indexOf(to)), to]);
       else if (!state.has(to)) visit(to);
     }
     trail.pop();
     state.set(id, 'done');
   };
-  for (const id of instant) if (!state.has(id)) visit(id);
+  for (const id of byId.keys()) if (!state.has(id)) visit(id);
   return cycles;
 }

@@ -1,9 +1,10 @@
 // Activities: the only doors from workflow code to the world. Thin adapters onto capabilities —
 // the logic lives in delivery/, runs/ and journeys/; this file only wires it to the workflow's
 // signatures.
-import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { AudienceActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, SendResult } from '../../workflows/index.ts';
 import type { PrismaClient } from '../db/index.ts';
+import { EnrollmentNotFoundError } from '../delivery/index.ts';
 import type { JourneyService } from '../journeys/index.ts';
 import { callWebhook, evaluateNode, markEnrollmentEnded, recordGoal, updatePatient, type WebhookSettings } from '../runs/index.ts';
 
@@ -21,15 +22,25 @@ export function createActivities(deps: ActivityDeps): {
   const { db } = deps;
   return {
     journey: {
-      evaluateNode: (request) => evaluateNode(db, request),
-      updatePatient: (request) => updatePatient(db, request),
-      callWebhook: (request) => callWebhook(db, deps.webhooks, request),
-      recordGoal: (request) => recordGoal(db, request),
+      evaluateNode: (request) => final(evaluateNode(db, request)),
+      updatePatient: (request) => final(updatePatient(db, request)),
+      callWebhook: (request) => final(callWebhook(db, deps.webhooks, request)),
+      recordGoal: (request) => final(recordGoal(db, request)),
       markEnrollmentEnded: (request) => markEnrollmentEnded(db, request),
       enrollAudiencePage: (request) => deps.journeys.enrollAudiencePage(request, (cursor) => heartbeat(cursor)),
     },
     delivery: {
-      deliverEmail: (request) => deps.deliverJourneyEmail(request),
+      deliverEmail: (request) => final(deps.deliverJourneyEmail(request)),
     },
   };
+}
+
+/** A run whose enrollment is gone (its start was rolled back) must not retry: it fails at once. */
+async function final<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    if (e instanceof EnrollmentNotFoundError) throw ApplicationFailure.nonRetryable('enrollment not found', 'EnrollmentNotFound');
+    throw e;
+  }
 }

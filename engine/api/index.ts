@@ -10,7 +10,7 @@ import type { PrismaClient } from '../db/index.ts';
 import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
 import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
 import { createPatient, NewPatient, PatientChanges, updatePatient } from '../patients/index.ts';
-import { temporalHealthy } from '../temporal/index.ts';
+import { temporalHealthy, TemporalUnreachableError } from '../temporal/index.ts';
 
 export interface ApiDeps {
   config: HavenConfig;
@@ -32,7 +32,11 @@ const NewEvent = z
   .strict();
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
-const TokenParams = z.object({ token: z.string().min(1).max(200) });
+/** Tracking tokens are short; anything else is simply not one (404, like a forged token). */
+const tokenOf = (params: unknown): string => {
+  const token = (params as { token?: unknown }).token;
+  return typeof token === 'string' && token.length <= 200 ? token : '';
+};
 
 const EDITOR_PAGE = new URL('../../editor/index.html', import.meta.url);
 
@@ -49,6 +53,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
           },
         }
       : false,
+  });
+
+  // Fastify's own 404 logs and echoes the URL; ours says nothing about it.
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such route' }));
+
+  // PostgreSQL cannot store NUL characters: refuse them up front rather than fail half-way.
+  app.addHook('preValidation', async (req, reply) => {
+    if (req.body !== undefined && JSON.stringify(req.body).includes('\\u0000')) {
+      return reply.code(400).send({ error: 'invalid_request', message: 'text may not contain NUL characters' });
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -116,12 +130,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   // Tracking: unauthenticated by nature (mail clients fetch these); the signed token is the key.
   app.get('/t/o/:token', async (req, reply) => {
-    const claim = tracking.verify(TokenParams.parse(req.params).token.replace(/\.gif$/, ''));
+    const claim = tracking.verify(tokenOf(req.params).replace(/\.gif$/, ''));
     if (!claim || claim.kind !== 'open' || !(await journeys.recordEngagement(claim))) return reply.code(404).send();
     return reply.header('cache-control', 'no-store, private').type('image/gif').send(PIXEL_GIF);
   });
   app.get('/t/c/:token', async (req, reply) => {
-    const claim = tracking.verify(TokenParams.parse(req.params).token);
+    const claim = tracking.verify(tokenOf(req.params));
     const result = claim?.kind === 'click' ? await journeys.recordEngagement(claim) : null;
     if (!result?.redirect) return reply.code(404).type('text/plain').send('This link is not valid.');
     return reply.header('cache-control', 'no-store, private').redirect(result.redirect, 302);
@@ -133,10 +147,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   return app;
 }
 
-/** Temporal refused or did not answer (the client wraps gRPC errors in ServiceError). */
+/** Temporal did not answer (the client wraps gRPC errors in ServiceError): worth a retry. */
 function isTemporalUnavailable(error: unknown): boolean {
+  if (error instanceof TemporalUnreachableError) return true;
   const cause = error instanceof ServiceError ? error.cause : error;
-  return error instanceof ServiceError || (isGrpcServiceError(cause) && [4, 14].includes(cause.code));
+  return isGrpcServiceError(cause) && [4, 14].includes(cause.code); // DEADLINE_EXCEEDED, UNAVAILABLE
 }
 
 function indexPage(config: HavenConfig, links: Record<string, string>): string {

@@ -2,7 +2,7 @@
 // and signs/verifies the opaque tokens in tracking pixels and links. Encryption policy (TLS or
 // portal, S/MIME, PGP), DKIM and bounce handling will live here too, behind the same Mailer.
 export { createSmtpMailer, classifySmtpError, type Mailer, type OutgoingMail } from './mailer.ts';
-export { createJourneyEmailSender, type DeliveryDeps } from './send.ts';
+export { createJourneyEmailSender, EnrollmentNotFoundError, type DeliveryDeps } from './send.ts';
 export { createTrackingTokens, type TrackingClaim, type TrackingTokens } from './tracking.ts';
 export { renderTemplate, templateProblems, addTracking } from './render.ts';
 

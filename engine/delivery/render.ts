@@ -36,9 +36,7 @@ export function templateProblems(template: Template): { part: 'subject' | 'text'
 export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedEmail> {
   const subject = (await textEngine.parseAndRender(template.subject, context)).replace(/[\r\n]+/g, ' ').trim();
   const text = await textEngine.parseAndRender(template.text, context);
-  const html = template.html
-    ? await htmlEngine.parseAndRender(template.html, context)
-    : `<!doctype html><html><body><p>${escapeHtml(text).replace(/\r?\n/g, '<br>')}</p></body></html>`;
+  const html = template.html ? await htmlEngine.parseAndRender(template.html, context) : htmlFromText(text);
   return { subject, text, html };
 }
 
@@ -64,6 +62,14 @@ export function addTracking(
   const pixel = `<img src="${escapeHtml(urls.open)}" width="1" height="1" alt="" style="display:block;border:0">`;
   const withPixel = /<\/body>/i.test(html) ? html.replace(/<\/body>/i, `${pixel}</body>`) : `${html}${pixel}`;
   return { subject: email.subject, text, html: withPixel, links };
+}
+
+/** HTML for a text-only template, its URLs as links (so they are tracked like any other link). */
+function htmlFromText(text: string): string {
+  const body = escapeHtml(text)
+    .replace(/https?:\/\/[^\s<>"')\]]+/g, (url) => `<a href="${url}">${url}</a>`)
+    .replace(/\r?\n/g, '<br>');
+  return `<!doctype html><html><body><p>${body}</p></body></html>`;
 }
 
 function escapeHtml(s: string): string {

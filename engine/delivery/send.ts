@@ -6,10 +6,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../db/index.ts';
 import {
+  capDecision,
   durationToMs,
-  frequencyCapReleases,
-  isValidTimeZone,
-  nextWindowOpening,
+  sendWindowFor,
+  timeZoneFor,
+  windowDecision,
   type DeliverEmailRequest,
   type JourneyDefinition,
   type NodeOf,
@@ -18,6 +19,14 @@ import {
 import { classifySmtpError, describeSmtpError, type Mailer } from './mailer.ts';
 import { addTracking, renderTemplate } from './render.ts';
 import { newTrackingId, type TrackingTokens } from './tracking.ts';
+
+/** The run's enrollment no longer exists (its start was rolled back): nothing may be sent for it. */
+export class EnrollmentNotFoundError extends Error {
+  constructor() {
+    super('enrollment not found');
+    this.name = 'EnrollmentNotFoundError';
+  }
+}
 
 export interface DeliveryDeps {
   db: PrismaClient;
@@ -39,19 +48,21 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
 
   return async function deliverJourneyEmail(req: DeliverEmailRequest): Promise<SendResult> {
     const now = deps.now?.() ?? Date.now();
-    const enrollment = await db.enrollment.findUniqueOrThrow({
+    const enrollment = await db.enrollment.findUnique({
       where: { id: req.enrollmentId },
       include: { patient: true, version: true },
     });
+    if (!enrollment) throw new EnrollmentNotFoundError();
     const definition = enrollment.version.definition as unknown as JourneyDefinition;
     const node = definition.nodes.find((n): n is NodeOf<'send_email'> => n.id === req.nodeId && n.type === 'send_email');
     if (!node) throw new Error(`node ${req.nodeId} is not a send_email node of version ${enrollment.version.version}`);
 
-    const window = node.sendWindow === null ? undefined : (node.sendWindow ?? definition.rules.sendWindow);
-    const timeZone = enrollment.patient.timezone && isValidTimeZone(enrollment.patient.timezone) ? enrollment.patient.timezone : deps.defaultTimeZone;
-    const opening = window ? nextWindowOpening(window, timeZone, now) : null;
     let message = await db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-    if (opening !== null && (!message || message.status === 'pending')) return { status: 'deferred', until: opening, reason: 'outside the send window' };
+    // Quiet hours are checked at every attempt that has not handed the message over yet.
+    if (!message || message.status === 'pending') {
+      const held = windowDecision(sendWindowFor(definition, node), timeZoneFor(enrollment.patient.timezone, deps.defaultTimeZone), now);
+      if (held) return held;
+    }
 
     if (!message) {
       // Count and reserve under a per-patient lock, so two journeys cannot both take the last slot.
@@ -61,16 +72,13 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
         const again = await tx.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
         if (again) return again;
         if (cap) {
+          const lockedAt = deps.now?.() ?? Date.now(); // after the lock: rows reserved meanwhile count
           const recent = await tx.message.findMany({
-            where: { patientId: enrollment.patientId, status: { in: [...COUNTED] }, createdAt: { gt: new Date(now - durationToMs(cap.per)!) } },
+            where: { patientId: enrollment.patientId, status: { in: [...COUNTED] }, createdAt: { gt: new Date(lockedAt - durationToMs(cap.per)!) } },
             select: { createdAt: true },
           });
-          const releases = frequencyCapReleases(cap, recent.map((m) => m.createdAt.getTime()), now);
-          if (releases !== null) {
-            return cap.onCapped === 'skip'
-              ? ({ status: 'skipped', reason: 'frequency cap' } as const)
-              : ({ status: 'deferred', until: releases, reason: 'frequency cap' } as const);
-          }
+          const held = capDecision(cap, recent.map((m) => m.createdAt.getTime()), lockedAt);
+          if (held) return held;
         }
         return tx.message.create({
           data: {
@@ -84,7 +92,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
           },
         });
       });
-      if ('reason' in reserved) return reserved;
+      if (!('idempotencyKey' in reserved)) return reserved; // held by the cap
       message = reserved;
     }
 
@@ -124,21 +132,21 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
         html: tracked.html,
         messageId: message.smtpMessageId,
       });
-      await db.message.update({
-        where: { id: message.id },
+      await db.message.updateMany({
+        where: { id: message.id, status: 'submitted' },
         data: { status: 'accepted', smtpResponse: receipt.response.slice(0, 500), sentAt: new Date() },
       });
       return { status: 'accepted' };
     } catch (error) {
       const failure = classifySmtpError(error);
       const description = describeSmtpError(error);
+      // Only from `submitted`: a slower, abandoned attempt must not overwrite a newer verdict.
+      const submitted = { id: message.id, status: 'submitted' as const };
       if (failure === 'permanent') {
-        await db.message.update({ where: { id: message.id }, data: { status: 'failed', smtpResponse: description } });
+        await db.message.updateMany({ where: submitted, data: { status: 'failed', smtpResponse: description } });
         return { status: 'failed' };
       }
-      if (failure === 'retry') {
-        await db.message.update({ where: { id: message.id }, data: { status: 'pending', smtpResponse: description } });
-      }
+      if (failure === 'retry') await db.message.updateMany({ where: submitted, data: { status: 'pending', smtpResponse: description } });
       // Left `submitted` when the outcome is unknown: the retry will mark it uncertain.
       throw new Error(`email hand-off failed (${description})`);
     }

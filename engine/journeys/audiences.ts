@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { checkExpression, DataShape, evaluateBool, type JourneyDefinition } from '../../workflows/index.ts';
 import { patientFacts } from '../runs/index.ts';
 import type { JourneyDeps } from './deps.ts';
+import { TemporalUnreachableError } from '../temporal/index.ts';
 import { enroll } from './enroll.ts';
 import { JourneyInvalidError, NotFoundError } from './errors.ts';
 
@@ -81,9 +82,15 @@ export async function enrollAudiencePage(
   const now = Date.now();
   for (const patient of patients) {
     if (!isMember(audience, patient, now)) continue;
-    const report = await enroll(deps, version, patient, null, now);
-    if (report.status === 'enrolled') enrolled++;
-    else skipped++;
+    try {
+      const report = await enroll(deps, version, patient, null, now);
+      if (report.status === 'enrolled') enrolled++;
+      else skipped++;
+    } catch (e) {
+      // Temporal being down fails the page (it is retried); one patient's problem does not.
+      if (e instanceof TemporalUnreachableError) throw e;
+      skipped++;
+    }
     heartbeat(patient.id);
   }
   return { enrolled, skipped, next: patients.length === PAGE ? patients[patients.length - 1]!.id : null };

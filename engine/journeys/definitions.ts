@@ -1,5 +1,6 @@
 // Journey definitions: validated drafts, immutable published versions (with the audience schedule
 // they need), stopping a journey, and reading them back.
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { validateJourney, type JourneyDefinition, type Problem } from '../../workflows/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import { templateProblems } from '../delivery/index.ts';
@@ -7,12 +8,17 @@ import { deleteAudienceSchedule, signalStop, temporalUiUrl, upsertAudienceSchedu
 import type { JourneyDeps } from './deps.ts';
 import { JourneyInvalidError, NotFoundError } from './errors.ts';
 
+/** Each run carries its definition by value in Temporal (2 MiB payload limit): keep it well below. */
+const MAX_DEFINITION_BYTES = 512 * 1024;
+
 /** Schema, graph and expression rules from workflows/, plus what only the engine can check. */
 export async function checkDefinition(deps: JourneyDeps, input: unknown): Promise<JourneyDefinition> {
   const result = validateJourney(input);
   if (!result.ok) throw new JourneyInvalidError(result.problems);
   const definition = result.definition;
   const problems: Problem[] = [];
+  const bytes = Buffer.byteLength(JSON.stringify(definition));
+  if (bytes > MAX_DEFINITION_BYTES) problems.push({ path: '', message: `a journey is at most ${MAX_DEFINITION_BYTES / 1024} KiB of JSON (this one is ${Math.ceil(bytes / 1024)} KiB)` });
   for (const [name, template] of Object.entries(definition.templates)) {
     for (const p of templateProblems(template)) {
       const user = definition.nodes.find((n) => n.type === 'send_email' && n.template === name);
@@ -58,7 +64,7 @@ export async function publish(deps: JourneyDeps, id: string): Promise<{ version:
           await tx.journeyVersion.create({
             data: { journeyId: id, version, definition: definition as object, entryEvent: entry.type === 'entry' ? entry.event : '' },
           });
-          if (entry.type === 'audience_entry') await upsertAudienceSchedule(temporal, temporalSettings, id, entry.schedule);
+          if (entry.type === 'audience_entry') await upsertAudienceSchedule(temporal, temporalSettings, id, entry.schedule).catch(scheduleRefused(entry.id));
           else if (hadSchedule) await deleteAudienceSchedule(temporal, id);
         },
         { timeout: 30_000 },
@@ -72,6 +78,17 @@ export async function publish(deps: JourneyDeps, id: string): Promise<{ version:
   return { version };
 }
 
+/** Temporal refusing a schedule spec (INVALID_ARGUMENT) is the designer's problem, not an outage. */
+function scheduleRefused(nodeId: string) {
+  return (e: unknown): never => {
+    const cause = e instanceof ServiceError ? e.cause : e;
+    if (isGrpcServiceError(cause) && cause.code === 3) {
+      throw new JourneyInvalidError([{ nodeId, path: 'schedule', message: `Temporal refused the schedule: ${cause.details}` }]);
+    }
+    throw e;
+  };
+}
+
 /** No new enrollments, no more schedule runs, and every running run ends as "stopped". */
 export async function stopJourney(deps: JourneyDeps, id: string): Promise<{ stopped: number }> {
   const { db, temporal } = deps;
@@ -83,7 +100,13 @@ export async function stopJourney(deps: JourneyDeps, id: string): Promise<{ stop
   let stopped = 0;
   for (const run of running) {
     if (await signalStop(temporal, run.workflowId)) stopped++;
-    else await db.enrollment.update({ where: { id: run.id }, data: { status: 'stopped', activeKey: null, endedAt: new Date() } });
+    else {
+      // No such run (yet): close the slot, unless the run ended meanwhile and recorded how.
+      await db.enrollment.updateMany({
+        where: { id: run.id, status: { in: ['starting', 'active'] } },
+        data: { status: 'stopped', activeKey: null, endedAt: new Date() },
+      });
+    }
   }
   return { stopped };
 }

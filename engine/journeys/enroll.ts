@@ -1,16 +1,19 @@
 // Enrolling a patient in a journey version: the entry's filter, the occurrence key, re-entry rules,
 // and at most one active run per patient and occurrence (a unique slot in Postgres) — then the
-// Temporal run, started idempotently. A failed start leaves no enrollment behind.
+// Temporal run, started idempotently. A start that certainly failed leaves no enrollment behind;
+// one whose outcome is unknown stays `starting`, and the next attempt converges on the same run.
 import { randomBytes } from 'node:crypto';
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import {
   durationToMs,
   evaluateBool,
+  occurrenceKey,
   pickDeclared,
   type JourneyDefinition,
 } from '../../workflows/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
-import { keyOf, patientFacts } from '../runs/index.ts';
-import { journeyWorkflowId, startJourneyRun } from '../temporal/index.ts';
+import { patientFacts } from '../runs/index.ts';
+import { journeyWorkflowId, signalStop, startJourneyRun, TemporalUnreachableError } from '../temporal/index.ts';
 import type { JourneyDeps } from './deps.ts';
 
 export type EnrollStatus = 'enrolled' | 'already_enrolled' | 'not_reentered' | 'filtered_out';
@@ -49,7 +52,7 @@ export async function enroll(
     const passes = evaluateBool(definition.data, { kind: 'entry' }, entry.when, context);
     if (!passes.ok || !passes.value) return report('filtered_out');
   }
-  const key = keyOf(definition, eventData);
+  const key = occurrenceKey(definition, eventData);
   if (entry?.type === 'entry' && entry.key && key === null) return report('filtered_out');
   const activeKey = `${version.journeyId}|${patient.id}|${key ?? ''}`;
 
@@ -94,10 +97,19 @@ export async function enroll(
   try {
     await start(deps, enrollment, version, patient.ref);
   } catch (e) {
-    await db.enrollment.delete({ where: { id: enrollment.id } });
+    if (certainlyNotStarted(e)) await db.enrollment.delete({ where: { id: enrollment.id } }).catch(() => {});
     throw e;
   }
+  // The journey may have been stopped while this run was starting: stop it too.
+  const journey = await db.journey.findUnique({ where: { id: version.journeyId }, select: { status: true } });
+  if (journey?.status === 'stopped') await signalStop(deps.temporal, enrollment.workflowId);
   return report('enrolled', { enrollmentId: enrollment.id, workflowId: enrollment.workflowId });
+}
+
+/** Temporal could not be reached at all, so the run cannot exist. */
+function certainlyNotStarted(e: unknown): boolean {
+  const cause = e instanceof ServiceError ? e.cause : e;
+  return e instanceof TemporalUnreachableError || (isGrpcServiceError(cause) && cause.code === 14);
 }
 
 async function start(

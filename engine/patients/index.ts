@@ -49,6 +49,7 @@ export async function createPatient(db: PrismaClient, input: NewPatient): Promis
 /** False when there is no such patient. */
 export async function updatePatient(db: PrismaClient, id: string, changes: PatientChanges): Promise<boolean> {
   return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT 1 FROM "Patient" WHERE id = ${id} FOR UPDATE`; // no lost updates
     const patient = await tx.patient.findUnique({ where: { id } });
     if (!patient) return false;
     await tx.patient.update({

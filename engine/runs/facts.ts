@@ -1,4 +1,5 @@
-import { pickDeclared, valueAt, type DataShape, type EnrollmentFacts, type JourneyDefinition } from '../../workflows/index.ts';
+import { pickDeclared, type DataShape, type EnrollmentFacts, type JourneyDefinition } from '../../workflows/index.ts';
+import { EnrollmentNotFoundError } from '../delivery/index.ts';
 import type { PrismaClient } from '../db/index.ts';
 
 export interface RunFacts extends EnrollmentFacts {
@@ -22,10 +23,11 @@ export function patientFacts(patient: PatientRow, declared: DataShape): Record<s
 
 /** Everything a node may read about a run, limited to what its journey declares. */
 export async function loadRunFacts(db: PrismaClient, enrollmentId: string): Promise<RunFacts> {
-  const enrollment = await db.enrollment.findUniqueOrThrow({
+  const enrollment = await db.enrollment.findUnique({
     where: { id: enrollmentId },
     include: { patient: true, version: true },
   });
+  if (!enrollment) throw new EnrollmentNotFoundError();
   const definition = enrollment.version.definition as unknown as JourneyDefinition;
   const event = enrollment.eventId ? await db.event.findUnique({ where: { id: enrollment.eventId } }) : null;
   const eventData = (event?.data ?? {}) as Record<string, unknown>;
@@ -40,14 +42,6 @@ export async function loadRunFacts(db: PrismaClient, enrollmentId: string): Prom
     },
     trigger: pickDeclared(definition.data.trigger, eventData),
     patient: patientFacts(enrollment.patient, definition.data.patient),
-    key: enrollment.key ?? (keyOf(definition, eventData) ?? null),
+    key: enrollment.key,
   };
-}
-
-/** The occurrence key of trigger data, for journeys whose entry declares one. */
-export function keyOf(definition: JourneyDefinition, data: Record<string, unknown>): string | null {
-  const entry = definition.nodes.find((n) => n.type === 'entry');
-  if (entry?.type !== 'entry' || !entry.key) return null;
-  const value = valueAt(data, entry.key);
-  return value === undefined || value === null ? null : String(value);
 }

@@ -2,6 +2,6 @@
 // facts (declared trigger fields and patient attributes only), evaluating conditions and times,
 // updating the patient, calling webhooks, recording goals and the end of a run. No Temporal here:
 // activities call these, and the API uses the facts to match events.
-export { keyOf, loadRunFacts, patientFacts, type RunFacts } from './facts.ts';
+export { loadRunFacts, patientFacts, type RunFacts } from './facts.ts';
 export { evaluateNode, updatePatient, recordGoal, markEnrollmentEnded } from './nodes.ts';
 export { callWebhook, type WebhookSettings } from './webhook.ts';

@@ -1,7 +1,8 @@
 import {
+  applyTags,
   evaluateBool,
   evaluateTime,
-  evaluateValue,
+  patientUpdate,
   type EvaluationResult,
   type NodeRequest,
   type Outcome,
@@ -18,9 +19,19 @@ export async function evaluateNode(
   const facts = await loadRunFacts(db, request.enrollmentId);
   const node = facts.definition.nodes.find((n) => n.id === request.nodeId);
   const context = { trigger: facts.trigger, patient: facts.patient, visits: request.visits, now };
-  if (node?.type === 'condition') return evaluateBool(facts.definition.data, { kind: 'node' }, node.when, context);
-  if (node?.type === 'wait_until') return evaluateTime(facts.definition.data, { kind: 'node' }, node.at, context);
-  return { ok: false, error: `node ${request.nodeId} has nothing to evaluate` };
+  const result =
+    node?.type === 'condition'
+      ? evaluateBool(facts.definition.data, { kind: 'node' }, node.when, context)
+      : node?.type === 'wait_until'
+        ? evaluateTime(facts.definition.data, { kind: 'node' }, node.at, context)
+        : ({ ok: false, error: 'nothing to evaluate' } as const);
+  // The result enters Temporal history; some CEL errors quote values, so only safe ones pass.
+  return result.ok ? result : { ok: false, error: safeEvaluationError(result.error) };
+}
+
+/** CEL errors that name fields or types (designer-written) are kept; anything else is generalised. */
+function safeEvaluationError(message: string): string {
+  return /^(No such key: [\w.]+|no such overload: [\w<>., ]+|not a (bool|timestamp))$/.test(message) ? message : 'the expression could not be evaluated';
 }
 
 /** Applies an update_patient node: attribute values (CEL) and tags. */
@@ -28,21 +39,14 @@ export async function updatePatient(db: PrismaClient, request: NodeRequest & { v
   const facts = await loadRunFacts(db, request.enrollmentId);
   const node = facts.definition.nodes.find((n) => n.id === request.nodeId);
   if (node?.type !== 'update_patient') throw new Error(`node ${request.nodeId} is not an update_patient node`);
-  const values: Record<string, unknown> = {};
-  for (const [attribute, expression] of Object.entries(node.set ?? {})) {
-    const type = facts.definition.data.patient[attribute];
-    if (typeof type !== 'string') continue;
-    const result = evaluateValue(facts.definition.data, { kind: 'node' }, expression, { trigger: facts.trigger, patient: facts.patient, visits: request.visits, now }, type);
-    if (result.ok) values[attribute] = result.value;
-  }
+  const update = patientUpdate(facts.definition.data, node, { trigger: facts.trigger, patient: facts.patient, visits: request.visits, now });
   await db.$transaction(async (tx) => {
+    // Row lock: concurrent updates of one patient (two journeys, or the API) must not lose changes.
+    await tx.$executeRaw`SELECT 1 FROM "Patient" WHERE id = ${facts.enrollment.patientId} FOR UPDATE`;
     const patient = await tx.patient.findUniqueOrThrow({ where: { id: facts.enrollment.patientId } });
-    const tags = new Set(patient.tags);
-    for (const t of node.addTags ?? []) tags.add(t);
-    for (const t of node.removeTags ?? []) tags.delete(t);
     await tx.patient.update({
       where: { id: patient.id },
-      data: { attributes: { ...(patient.attributes as object), ...values } as object, tags: [...tags] },
+      data: { attributes: { ...(patient.attributes as object), ...update.set } as object, tags: applyTags(patient.tags, update) },
     });
   });
 }
@@ -59,9 +63,10 @@ export async function recordGoal(db: PrismaClient, request: { enrollmentId: stri
 }
 
 /** The run ended: record how, and free the patient's slot so re-entry rules can apply. */
-export async function markEnrollmentEnded(db: PrismaClient, request: { enrollmentId: string; outcome: Outcome }): Promise<void> {
-  await db.enrollment.update({
-    where: { id: request.enrollmentId },
+export async function markEnrollmentEnded(db: PrismaClient, request: { enrollmentId: string; outcome: Outcome | 'failed' }): Promise<void> {
+  // Only a run still open: an end already recorded (e.g. stopped while starting) stands.
+  await db.enrollment.updateMany({
+    where: { id: request.enrollmentId, status: { in: ['starting', 'active'] } },
     data: { status: request.outcome, activeKey: null, endedAt: new Date() },
   });
 }

@@ -3,6 +3,7 @@
 // an Idempotency-Key so retries can be recognised.
 import { createHmac } from 'node:crypto';
 import https from 'node:https';
+import tls from 'node:tls';
 import type { NodeRequest } from '../../workflows/index.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { loadRunFacts } from './facts.ts';
@@ -38,7 +39,8 @@ export async function callWebhook(
       url,
       {
         method: 'POST',
-        ca: settings.ca,
+        // Extra CAs are added to the public ones, not instead of them.
+        ...(settings.ca ? { ca: [...tls.rootCertificates, settings.ca] } : {}),
         timeout: settings.timeoutMs ?? 10_000,
         headers: {
           'content-type': 'application/json',

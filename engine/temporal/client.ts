@@ -33,6 +33,14 @@ export function journeyWorkflowId(journeyId: string, runRef: string): string {
 
 const withDeadline = <T>(client: Client, fn: () => Promise<T>) => client.withDeadline(Date.now() + CALL_DEADLINE_MS, fn);
 
+/** Temporal could not be reached, so a request certainly did not take effect. */
+export class TemporalUnreachableError extends Error {
+  constructor() {
+    super('the workflow service is unreachable');
+    this.name = 'TemporalUnreachableError';
+  }
+}
+
 /**
  * Starts the run; starting it again is harmless (conflict policy USE_EXISTING), so a retried
  * enrollment converges. A run id that already closed is never started again.
@@ -43,6 +51,13 @@ export async function startJourneyRun(
   workflowId: string,
   input: JourneyWorkflowInput,
 ): Promise<'running' | 'already_closed'> {
+  // Connect first: failing here proves the run was not started, so the caller may roll back.
+  // (After this point a timeout leaves the outcome unknown.)
+  try {
+    await withDeadline(client, () => client.connection.ensureConnected());
+  } catch {
+    throw new TemporalUnreachableError();
+  }
   try {
     await withDeadline(client, () =>
       client.workflow.start('journeyWorkflow', {
@@ -87,29 +102,30 @@ export function audienceScheduleId(journeyId: string): string {
   return `aud:${journeyId}`;
 }
 
-/** Creates or replaces the Temporal Schedule that runs a journey's audience entry. */
+/** Creates the Temporal Schedule that runs a journey's audience entry, or updates it in place. */
 export async function upsertAudienceSchedule(client: Client, settings: TemporalSettings, journeyId: string, schedule: Schedule): Promise<void> {
   const scheduleId = audienceScheduleId(journeyId);
-  const spec =
-    'at' in schedule
-      ? { calendars: [calendarAt(new Date(schedule.at))] }
-      : { cronExpressions: [schedule.cron], timezone: schedule.timezone };
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: 'audienceRunWorkflow',
-    workflowId: `aud:${journeyId}`,
-    taskQueue: settings.taskQueue,
-    args: [{ journeyId }],
+  const options = {
+    spec:
+      'at' in schedule
+        ? { calendars: [calendarAt(new Date(schedule.at))] }
+        : { cronExpressions: [schedule.cron], timezone: schedule.timezone },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'audienceRunWorkflow',
+      workflowId: `aud:${journeyId}`,
+      taskQueue: settings.taskQueue,
+      args: [{ journeyId }],
+    },
+    policies: { overlap: 'SKIP' as const, catchupWindow: '1 hour' },
   };
-  await deleteAudienceSchedule(client, journeyId);
-  await withDeadline(client, () =>
-    client.schedule.create({
-      scheduleId,
-      spec,
-      action,
-      policies: { overlap: 'SKIP', catchupWindow: '1 hour' },
-    }),
-  );
+  // Update in place rather than delete-then-create: a refused new spec leaves the old schedule.
+  try {
+    await withDeadline(client, () => client.schedule.getHandle(scheduleId).update(() => ({ ...options, state: { paused: false } })));
+  } catch (e) {
+    if (!(e instanceof ScheduleNotFoundError)) throw e;
+    await withDeadline(client, () => client.schedule.create({ scheduleId, ...options }));
+  }
 }
 
 export async function deleteAudienceSchedule(client: Client, journeyId: string): Promise<void> {

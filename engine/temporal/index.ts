@@ -10,6 +10,7 @@ export {
   signalStop,
   startJourneyRun,
   temporalHealthy,
+  TemporalUnreachableError,
   upsertAudienceSchedule,
 } from './client.ts';
 export type { TemporalSettings } from './client.ts';

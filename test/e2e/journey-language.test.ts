@@ -152,6 +152,24 @@ describe('the journey language on Temporal', { concurrency: true }, () => {
     assert.equal(count(p.email, 'subject third'), 0, 'the third journey skipped its send');
   });
 
+  it('a frequency cap holds when two journeys send at the same moment', async () => {
+    const event = `capsame.${uid()}`;
+    const capped = (name: string) =>
+      build({
+        rules: { frequencyCap: { max: 1, per: 'PT1H', onCapped: 'skip' } },
+        nodes: [entry(event), send('s', { template: name }), exit()],
+        edges: [['start', 's'], ['s', 'done']],
+        templates: templates(name),
+      });
+    await publish(capped('left'));
+    await publish(capped('right'));
+    const p = await patient();
+    const both = await emit(event, p.id);
+    assert.equal(both.enrollments.length, 2);
+    for (const e of both.enrollments) await result(e.workflowId!);
+    assert.equal(count(p.email), 1, 'exactly one of the two simultaneous sends went out');
+  });
+
   it('an exit-criteria event about the same appointment ends the run at once, cancelling its wait', async () => {
     const [booked, cancelled] = [`booked.${uid()}`, `cancelled.${uid()}`];
     await publish(

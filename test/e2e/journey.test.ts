@@ -195,6 +195,14 @@ describe('a published journey runs from an event to delivered emails and an enga
     const badPatient = await stack.request('POST', '/api/patients', { email: 'not-an-email' });
     assert.equal(badPatient.status, 400);
     assert.equal((await stack.request('POST', '/api/journeys/nope/publish')).status, 404);
+    const nul = await stack.request('POST', '/api/patients', { email: 'nul@example.test', givenName: 'A\u0000B' });
+    assert.equal(nul.status, 400);
+    assert.equal(await stack.api.db.patient.count({ where: { email: 'nul@example.test' } }), 0);
+    const unknown = await stack.request('GET', '/api/nothing-here?secret=canary-123');
+    assert.equal(unknown.status, 404);
+    assert.ok(!JSON.stringify(unknown.body).includes('canary-123'), 'a 404 does not echo the URL');
+    assert.ok([404, 414].includes((await fetch(`${stack.baseUrl}/t/o/${'x'.repeat(500)}.gif`)).status), 'an overlong token is refused');
+    assert.equal((await fetch(`${stack.baseUrl}/t/o/${'x'.repeat(90)}.gif`)).status, 404);
   });
 
   it('reports health of Postgres and Temporal', async () => {

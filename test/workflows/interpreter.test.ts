@@ -33,6 +33,9 @@ function run(journey: CompiledJourney, inputs: JourneyInput[], seed = 'p_seed') 
   return { state, commands, trace, decisions: trace.map((t) => `${t.nodeId}: ${t.decision}`) };
 }
 
+let eventCount = 0;
+const eventId = () => `evt-${++eventCount}`;
+
 const welcome = compileJourney(followUpJourney({ event: 'patient.registered', timeout: 'PT10S' }));
 const start = { type: 'start', at: T0 } as const;
 const sent = (nodeId: string, at = T0, visit = 1, result: any = accepted): JourneyInput => ({ type: 'sent', nodeId, visit, result, at });
@@ -177,7 +180,7 @@ describe('journey interpreter: every node type', () => {
       edges: [['start', 'w'], ['w', 'yes', 'matched'], ['w', 'no', 'timeout'], ['yes', 'done'], ['no', 'done']],
     }),
   );
-  const event = (waits: string[], extra = {}): JourneyInput => ({ type: 'patient_event', name: 'lab.resulted', exit: false, goal: false, waits, at: T0 + 1_000, ...extra });
+  const event = (waits: string[], extra = {}): JourneyInput => ({ type: 'patient_event', eventId: eventId(), name: 'lab.resulted', exit: false, goal: false, waits, at: T0 + 1_000, ...extra });
 
   it('wait_for_event takes "matched" for a matching event and "timeout" otherwise', () => {
     assert.equal((run(eventWait, [start, event(['w'])]).commands[0] as { nodeId: string }).nodeId, 'yes');
@@ -266,7 +269,7 @@ describe('journey interpreter: journey rules', () => {
         edges: [['start', 's1'], ['s1', 'd'], ['d', 's2'], ['s2', 'done']],
       }),
     );
-  const pe = (name: string, m: { exit?: boolean; goal?: boolean }): JourneyInput => ({ type: 'patient_event', name, exit: !!m.exit, goal: !!m.goal, waits: [], at: T0 + 60_000 });
+  const pe = (name: string, m: { exit?: boolean; goal?: boolean }, id = eventId()): JourneyInput => ({ type: 'patient_event', eventId: id, name, exit: !!m.exit, goal: !!m.goal, waits: [], at: T0 + 60_000 });
 
   it('an exit-criteria event ends the journey at once, cancelling the pending wait', () => {
     const step = run(ruled(true), [start, sent('s1'), pe('appointment.cancelled', { exit: true })]);
@@ -285,6 +288,18 @@ describe('journey interpreter: journey rules', () => {
     assert.equal(once.commands[1]?.type, 'wait');
     const twice = advance(ruled(false), once.state, pe('appointment.attended', { goal: true }));
     assert.ok(!twice.commands.some((c) => c.type === 'record_goal'));
+  });
+
+  it('an event delivered twice (same id) is handled once', () => {
+    const j = ruled(false);
+    const once = run(j, [start, sent('s1'), pe('appointment.attended', { goal: true }, 'evt-same')]);
+    const again = advance(j, once.state, pe('appointment.cancelled', { exit: true }, 'evt-same'));
+    assert.deepEqual(again.state, once.state);
+  });
+
+  it('a deferral to "now" still waits a moment, so a clock difference cannot make it spin', () => {
+    const step = run(welcome, [start, sent('welcome', T0, 1, { status: 'deferred', until: T0 - 5, reason: 'outside the send window' })]);
+    assert.deepEqual(step.commands, [{ type: 'wait', nodeId: 'welcome', until: T0 + 1_000 }]);
   });
 
   it('stop ends the run as "stopped", whatever it was doing', () => {

@@ -43,6 +43,7 @@ describe('journey validation', () => {
     has(problems((d) => (d.nodes[2].timeout = 'PT0S')), 'opened', /longer than zero/);
     has(problems((d) => (d.nodes[2].timeout = '3 days')), 'opened', /ISO 8601/);
     has(problems((d) => (d.nodes[2].timeout = 'P1M')), 'opened', /ISO 8601/);
+    has(problems((d) => (d.nodes[2].timeout = 'P99999999W')), 'opened', /at most 520 weeks/);
   });
 
   it('reports every problem at once', () => {
@@ -100,7 +101,19 @@ describe('journey validation', () => {
         d.nodes = d.nodes.filter((n: any) => n.id !== 'done');
       }),
       'thanks',
-      /loop thanks → reminder → thanks does not pass through a delay or a wait/,
+      /loop thanks → reminder → thanks does not pass through a delay, a wait for an event or an engagement timeout/,
+    );
+  });
+
+  it('refuses a loop through an engagement wait\'s "matched" output, which can be taken at once', () => {
+    // Once "welcome" is opened, this loop would send "thanks" again and again without pause.
+    has(
+      problems((d) => {
+        d.edges = d.edges.filter((e: any) => e.from !== 'thanks');
+        d.edges.push({ from: 'thanks', to: 'opened' });
+      }),
+      'opened',
+      /loop opened → thanks → opened/,
     );
   });
 

@@ -1,0 +1,3 @@
+-- AlterEnum
+ALTER TYPE "EnrollmentStatus" ADD VALUE 'failed';
+
