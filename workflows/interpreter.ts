@@ -27,7 +27,7 @@ export type Awaiting =
   | { kind: 'deferred_send'; nodeId: string; visit: number; until: number };
 
 export interface JourneyState {
-  /** Opaque per-patient seed (the patient ref): random splits are deterministic per patient. */
+  /** Opaque per-patient seed: random splits are deterministic per patient. */
   seed: string;
   outcome: Outcome | null;
   /** The node the patient is at (null before the start). */

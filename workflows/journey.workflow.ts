@@ -34,7 +34,7 @@ export interface JourneyWorkflowInput {
   journeyId: string;
   version: number;
   enrollmentId: string;
-  /** The patient's opaque ref: seeds random splits so a patient always lands in the same arm. */
+  /** Opaque per patient and journey: seeds splits so a patient always lands in the same arm. */
   seed: string;
   /** The published definition, by value: a run never changes version under a patient. */
   definition: JourneyDefinition;

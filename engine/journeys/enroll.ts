@@ -2,7 +2,7 @@
 // and at most one active run per patient and occurrence (a unique slot in Postgres) — then the
 // Temporal run, started idempotently. A start that certainly failed leaves no enrollment behind;
 // one whose outcome is unknown stays `starting`, and the next attempt converges on the same run.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import {
   durationToMs,
@@ -116,13 +116,14 @@ async function start(
   { db, temporal, temporalSettings }: JourneyDeps,
   enrollment: { id: string; workflowId: string },
   version: VersionRow,
-  seed: string,
+  patientRef: string,
 ) {
   await startJourneyRun(temporal, temporalSettings, enrollment.workflowId, {
     journeyId: version.journeyId,
     version: version.version,
     enrollmentId: enrollment.id,
-    seed,
+    // Per patient and journey, so splits are stable without one id linking runs of all journeys.
+    seed: createHash('sha256').update(`${patientRef}:${version.journeyId}`).digest('base64url').slice(0, 22),
     definition: version.definition as JourneyDefinition,
     deliveryTaskQueue: temporalSettings.deliveryTaskQueue,
   });
