@@ -18,6 +18,14 @@ export interface HavenConfig {
   /** Time zone for send windows of patients with none on record. */
   defaultTimeZone: string;
   webhooks: { secret: string; caFile?: string };
+  consent: {
+    /** Physical postal address printed on commercial messages (CS-07); empty blocks them. */
+    postalAddress: string;
+    /** Ad identification on marketing messages (CS-07). */
+    adLabel: string;
+    /** The Notice of Privacy Practices says the covered entity may send fundraising (FUND-01). */
+    nppFundraisingStatement: boolean;
+  };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/haven';
@@ -37,6 +45,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     },
     trackingKeys,
     defaultTimeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
+    consent: {
+      postalAddress: env.HAVEN_POSTAL_ADDRESS ?? '',
+      adLabel: env.HAVEN_AD_LABEL ?? 'This is an advertisement.',
+      nppFundraisingStatement: env.HAVEN_NPP_FUNDRAISING === 'true',
+    },
     webhooks: {
       // Without its own secret, webhook signing uses a key derived from the tracking key.
       secret: env.HAVEN_WEBHOOK_SECRET ?? Buffer.from(hkdfSync('sha256', trackingKeys[0]!.secret, '', 'haven-webhook-signing', 32)).toString('hex'),

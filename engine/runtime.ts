@@ -15,7 +15,7 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
   const db = createDb(config.databaseUrl);
   const temporal = connectClient(config.temporal);
   const tracking = createTrackingTokens(config.trackingKeys);
-  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone });
+  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
   const app = buildApi({ config, db, temporal, journeys, tracking, ...options });
   return {
     app,
@@ -44,12 +44,14 @@ export async function createWorkerProcess(config: HavenConfig, options: { workfl
     from: config.smtp.from,
     messageIdDomain: config.smtp.messageIdDomain,
     defaultTimeZone: config.defaultTimeZone,
+    postalAddress: config.consent.postalAddress,
+    adLabel: config.consent.adLabel,
   });
   // Audience runs enroll patients, which starts journey runs: the worker needs a client too.
   const temporal = connectClient(config.temporal);
-  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone });
+  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
   const webhooks = { secret: config.webhooks.secret, ...(config.webhooks.caFile ? { ca: readFileSync(config.webhooks.caFile, 'utf8') } : {}) };
-  const activities = createActivities({ db, deliverJourneyEmail, journeys, webhooks });
+  const activities = createActivities({ db, deliverJourneyEmail, journeys, webhooks, consent: config.consent });
   const workers = await createJourneyWorkers(config.temporal, activities, options.workflowBundle);
   return {
     /** Runs until `shutdown()`; then releases the mail pool and the database. */

@@ -30,6 +30,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 try {
   const env: Record<string, string> = {};
   env.HAVEN_TRACKING_KEYS = process.env.HAVEN_TRACKING_KEYS ?? (await loadDevSecrets(DATA_DIR)).trackingKeys;
+  // Commercial email must carry a real postal address (CS-07); a placeholder for development.
+  env.HAVEN_POSTAL_ADDRESS = process.env.HAVEN_POSTAL_ADDRESS ?? 'Haven Development Clinic, 100 Example Street, Springfield, IL 62701';
 
   const postgres = await ensurePostgres(DATA_DIR, log);
   stops.push(postgres.stop);

@@ -53,6 +53,7 @@ const code = await new Promise<number>((resolve) => {
         TEMPORAL_CLI: cli,
         DATABASE_URL: databaseUrl,
         HAVEN_TRACKING_KEYS: newTrackingKeys(),
+        HAVEN_POSTAL_ADDRESS: 'Haven Test Clinic, 1 Test Street, Springfield, IL 62701',
       },
     },
   );

@@ -13,7 +13,9 @@ export type SendResult =
   /** Not now (outside the send window, or over the frequency cap): try again at `until`. */
   | { status: 'deferred'; until: number; reason: string }
   /** Not at all (over the frequency cap with `onCapped: skip`); the journey moves on. */
-  | { status: 'skipped'; reason: string };
+  | { status: 'skipped'; reason: string }
+  /** Refused by the consent gate (authorization, suppression, directive…); the journey moves on. */
+  | { status: 'denied'; reason: string };
 
 export type EvaluationResult = { ok: true; value: boolean | number } | { ok: false; error: string };
 
@@ -55,6 +57,8 @@ export type JourneyInput =
   /** A patient event, already matched against the journey's criteria by `matchPatientEvent`. */
   | { type: 'patient_event'; eventId: string; name: string; exit: boolean; goal: boolean; waits: string[]; at: number }
   | { type: 'tick'; at: number }
+  /** The patient's consent changed (revocation, unsubscribe…): a deferred send is decided again now. */
+  | { type: 'consent_changed'; at: number }
   | { type: 'stop'; at: number };
 
 export type Command =
@@ -186,10 +190,10 @@ export function advance(journey: CompiledJourney, previous: JourneyState, input:
           state.awaiting = { kind: 'deferred_send', nodeId: input.nodeId, visit: input.visit, until };
           break;
         }
-        if (r.status === 'skipped') {
+        if (r.status === 'skipped' || r.status === 'denied') {
           // No message this time: engagement with an earlier visit's message must not count.
           delete state.sent[input.nodeId];
-          note(input.nodeId, `send skipped (${r.reason})`);
+          note(input.nodeId, `send ${r.status} (${r.reason})`);
         } else {
           state.sent[input.nodeId] = input.visit;
           note(input.nodeId, `message ${r.status}`);
@@ -269,6 +273,13 @@ export function advance(journey: CompiledJourney, previous: JourneyState, input:
             if (awaiting.port === 'timeout') note(awaiting.nodeId, 'timed out');
             follow(awaiting.nodeId, awaiting.port);
           }
+        }
+        break;
+
+      case 'consent_changed':
+        if (awaiting?.kind === 'deferred_send') {
+          note(awaiting.nodeId, 'consent changed: deciding the deferred send again now');
+          state.awaiting = { kind: 'send', nodeId: awaiting.nodeId, visit: awaiting.visit };
         }
         break;
 

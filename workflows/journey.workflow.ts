@@ -26,7 +26,7 @@ import {
   type SendResult,
   type Step,
 } from './interpreter.ts';
-import { engagementSignal, patientEventSignal, stateQuery, stopSignal } from './messages.ts';
+import { consentChangedSignal, engagementSignal, patientEventSignal, stateQuery, stopSignal } from './messages.ts';
 import type { JourneyDefinition } from './schema.ts';
 import { EnrollmentStateKey, JourneyNodeKey } from './search-attributes.ts';
 
@@ -81,6 +81,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     void inbox.push({ type: 'patient_event', eventId: e.eventId, name: e.name, exit: e.exit, goal: e.goal, waits: e.waits, at: Date.now() }),
   );
   setHandler(stopSignal, () => void inbox.push({ type: 'stop', at: Date.now() }));
+  setHandler(consentChangedSignal, () => void inbox.push({ type: 'consent_changed', at: Date.now() }));
 
   let step: Step = input.carried
     ? { state: input.carried, commands: pendingCommands(journey, input.carried), trace: [] }

@@ -20,6 +20,8 @@ export interface PatientEventSignal extends EventMatch {
 
 export const engagementSignal = defineSignal<[EngagementSignal]>('engagement');
 export const patientEventSignal = defineSignal<[PatientEventSignal]>('patientEvent');
+/** The patient's consent changed: pending sends are decided again (the send gate is the backstop). */
+export const consentChangedSignal = defineSignal('consentChanged');
 /** Ends the run cleanly (outcome "stopped"): the journey was stopped by an operator. */
 export const stopSignal = defineSignal('stop');
 export const stateQuery = defineQuery<JourneyState>('journeyState');

@@ -100,12 +100,22 @@ export const AudienceEntryNode = z
   })
   .strict();
 
+export const REMUNERATION = ['none', 'costBased', 'exceedsCost'] as const;
+
 export const SendEmailNode = z
   .object({
     ...common,
     type: z.literal('send_email'),
     template: Identifier,
     purpose: z.enum(PURPOSES),
+    /** Whether the message (content or choice of recipient) uses PHI beyond the address (INV-3). */
+    usesPhi: z.boolean(),
+    /** Payment from a third party whose product the message describes (MKT-03, MKT-05). */
+    thirdPartyRemuneration: z.enum(REMUNERATION),
+    /** The third party paying, when there is one (or inherited from the journey's sponsor). */
+    sponsor: z.string().min(1).max(200).optional(),
+    /** HIPAA marketing exceptions; never available for electronic messages (MKT-04). */
+    exception: z.enum(['FACE_TO_FACE', 'NOMINAL_GIFT']).optional(),
     /** `broadcast` for campaigns and newsletters, `transactional` for messages about the patient's own care. */
     stream: z.enum(['transactional', 'broadcast']).default('transactional'),
     /** Overrides the journey's send window; `null` sends at any hour. */
@@ -309,6 +319,8 @@ export const JourneyDefinition = z
     format: z.literal(JOURNEY_FORMAT),
     name: z.string().min(1).max(200),
     description: z.string().max(2_000).optional(),
+    /** A third party paying for the whole campaign: every send inherits it (MKT-03). */
+    sponsor: z.string().min(1).max(200).optional(),
     data: JourneyData.default({ trigger: {}, patient: {}, events: {} }),
     rules: Rules.default({ reentry: { mode: 'never' }, exitOn: [] }),
     nodes: z.array(JourneyNode).min(1),

@@ -33,6 +33,7 @@ const Envelope = z.object({
   format: z.literal(JOURNEY_FORMAT, { error: `must be "${JOURNEY_FORMAT}"` }),
   name: JourneyDefinition.shape.name,
   description: JourneyDefinition.shape.description,
+  sponsor: JourneyDefinition.shape.sponsor,
   data: z.unknown().optional(),
   rules: z.unknown().optional(),
   nodes: z.array(z.unknown()).min(1, 'a journey needs at least an entry node'),
@@ -300,6 +301,11 @@ function meaningProblems(
       case 'wait_for_event':
         if (node.when) check({ kind: 'event', event: node.event }, node.when, 'bool', `${base}.when`, node.id, 'when');
         if (node.sameKey && !keyed) problems.push({ nodeId: node.id, path: `${base}.sameKey`, message: 'sameKey needs an entry with a "key"' });
+        break;
+      case 'send_email':
+        if (node.exception) {
+          problems.push({ nodeId: node.id, path: `${base}.exception`, message: `MKT-04: the ${node.exception} exception never applies to email` });
+        }
         break;
       case 'update_patient':
         for (const [attribute, expression] of Object.entries(node.set ?? {})) {

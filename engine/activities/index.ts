@@ -2,15 +2,18 @@
 // the logic lives in delivery/, runs/ and journeys/; this file only wires it to the workflow's
 // signatures.
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { AudienceActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, SendResult } from '../../workflows/index.ts';
+import type { AudienceActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, NodeOf, SendResult } from '../../workflows/index.ts';
+import { gate, isCommercial, isMarketing, minimumNecessaryProblems, stepOf, type ConsentSettings } from '../consent/index.ts';
+import { EnrollmentNotFoundError } from '../db/index.ts';
 import type { PrismaClient } from '../db/index.ts';
-import { EnrollmentNotFoundError } from '../delivery/index.ts';
+import { templateFields, type SendHooks } from '../delivery/index.ts';
 import type { JourneyService } from '../journeys/index.ts';
-import { callWebhook, evaluateNode, markEnrollmentEnded, recordGoal, updatePatient, type WebhookSettings } from '../runs/index.ts';
+import { callWebhook, evaluateNode, loadRunFacts, markEnrollmentEnded, recordGoal, updatePatient, type WebhookSettings } from '../runs/index.ts';
 
 export interface ActivityDeps {
   db: PrismaClient;
-  deliverJourneyEmail: (request: DeliverEmailRequest) => Promise<SendResult>;
+  deliverJourneyEmail: (request: DeliverEmailRequest, hooks: SendHooks) => Promise<SendResult>;
+  consent: ConsentSettings;
   journeys: Pick<JourneyService, 'enrollAudiencePage'>;
   webhooks: WebhookSettings;
 }
@@ -30,9 +33,37 @@ export function createActivities(deps: ActivityDeps): {
       enrollAudiencePage: (request) => deps.journeys.enrollAudiencePage(request, (cursor) => heartbeat(cursor)),
     },
     delivery: {
-      deliverEmail: (request) => final(deps.deliverJourneyEmail(request)),
+      deliverEmail: (request) => final(sendWithConsent(deps, request)),
     },
   };
+}
+
+/** A journey email: minimum-necessary check, then delivery with the consent gate at the hand-off. */
+async function sendWithConsent(deps: ActivityDeps, request: DeliverEmailRequest): Promise<SendResult> {
+  const facts = await loadRunFacts(deps.db, request.enrollmentId);
+  const node = facts.definition.nodes.find((n): n is NodeOf<'send_email'> => n.id === request.nodeId && n.type === 'send_email');
+  const template = node && facts.definition.templates[node.template];
+  if (!node || !template) throw new Error(`node ${request.nodeId} is not a send_email node with a template`);
+  const fields = templateFields(template);
+  const step = stepOf(facts.definition, node, fields);
+  // Re-checked at render: a version published before a rule existed must not slip through.
+  if (minimumNecessaryProblems(template, { subject: templateFields(template, 'subject'), body: fields }, node).length) {
+    return { status: 'denied', reason: 'MIN_NECESSARY' };
+  }
+  return deps.deliverJourneyEmail(request, {
+    context: { patient: facts.patient, trigger: facts.trigger },
+    commercial: isCommercial(step),
+    marketing: isMarketing(step),
+    gate: (tx) =>
+      gate(tx, deps.consent, {
+        patientId: facts.enrollment.patientId,
+        enrollmentId: request.enrollmentId,
+        nodeId: request.nodeId,
+        phase: 'send',
+        step,
+        principal: 'service:journey-worker',
+      }),
+  });
 }
 
 /** A run whose enrollment is gone (its start was rolled back) must not retry: it fails at once. */

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
+import { ConsentInvalidError } from '../consent/index.ts';
 import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
 import { createPatient, NewPatient, PatientChanges, updatePatient } from '../patients/index.ts';
 import { temporalHealthy, TemporalUnreachableError } from '../temporal/index.ts';
@@ -69,6 +70,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (error instanceof JourneyInvalidError) {
       return reply.code(400).send({ error: 'invalid_journey', message: error.message, problems: error.problems });
     }
+    if (error instanceof ConsentInvalidError) {
+      return reply.code(400).send({ error: 'invalid_consent_record', message: error.message, problems: error.problems });
+    }
     if (error instanceof z.ZodError) {
       return reply.code(400).send({
         error: 'invalid_request',
@@ -105,6 +109,26 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return found ? reply.code(204).send() : reply.code(404).send({ error: 'not_found', message: 'patient not found' });
   });
 
+  // Consent ledgers: authorizations and their ends, suppressions, directives, restrictions.
+  const PatientAuth = z.object({ id: z.string().min(1).max(100), authorizationId: z.string().min(1).max(100) });
+  app.get('/api/patients/:id/consent', async (req) => journeys.consentOverview(IdParams.parse(req.params).id));
+  app.post('/api/patients/:id/authorizations', async (req, reply) =>
+    reply.code(201).send(await journeys.recordAuthorization(IdParams.parse(req.params).id, req.body)),
+  );
+  app.post('/api/patients/:id/authorizations/:authorizationId/revoke', async (req) => {
+    const { id, authorizationId } = PatientAuth.parse(req.params);
+    return journeys.endAuthorization(id, authorizationId, { ...(req.body as object), kind: 'revocation' });
+  });
+  app.post('/api/patients/:id/authorizations/:authorizationId/end', async (req) => {
+    const { id, authorizationId } = PatientAuth.parse(req.params);
+    return journeys.endAuthorization(id, authorizationId, req.body);
+  });
+  for (const kind of ['suppression', 'directive', 'restriction'] as const) {
+    app.post(`/api/patients/:id/${kind === 'directive' ? 'directives' : `${kind}s`}`, async (req, reply) =>
+      reply.code(201).send(await journeys.recordConsentEntry(IdParams.parse(req.params).id, kind, req.body)),
+    );
+  }
+
   app.get('/api/journeys', async () => journeys.listJourneys());
   app.post('/api/journeys', async (req, reply) => reply.code(201).send(await journeys.createJourney(req.body)));
   app.post('/api/journeys/validate', async (req) => {
@@ -139,6 +163,30 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     const result = claim?.kind === 'click' ? await journeys.recordEngagement(claim) : null;
     if (!result?.redirect) return reply.code(404).type('text/plain').send('This link is not valid.');
     return reply.header('cache-control', 'no-store, private').redirect(result.redirect, 302);
+  });
+
+  // One-click unsubscribe (RFC 8058): POST unsubscribes with no login, cookie or confirmation;
+  // GET (which mail scanners prefetch) only shows a page with a button. No redirects.
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.get('/u/:token', async (req, reply) => {
+    const claim = tracking.verify(tokenOf(req.params));
+    if (claim?.kind !== 'unsubscribe') return reply.code(404).type('text/plain').send('This link is not valid.');
+    return reply
+      .type('text/html')
+      .header('cache-control', 'no-store')
+      .send(
+        '<!doctype html><meta charset="utf-8"><title>Unsubscribe</title><h1>Unsubscribe</h1>' +
+          '<p>Stop receiving these emails? You will still receive messages about your own care.</p>' +
+          `<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+      );
+  });
+  app.post('/u/:token', async (req, reply) => {
+    const claim = tracking.verify(tokenOf(req.params));
+    if (claim?.kind !== 'unsubscribe' || !(await journeys.unsubscribe(claim))) return reply.code(404).send();
+    const fromBrowser = String(req.headers.accept ?? '').includes('text/html');
+    return fromBrowser
+      ? reply.type('text/html').send('<!doctype html><meta charset="utf-8"><title>Unsubscribed</title><p>You are unsubscribed.</p>')
+      : reply.code(200).send();
   });
 
   app.get('/', async (_req, reply) => reply.type('text/html').send(indexPage(config, deps.links ?? {})));

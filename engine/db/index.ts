@@ -16,3 +16,11 @@ export function createDb(databaseUrl: string): PrismaClient {
 export function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'P2002';
 }
+
+/** A run's enrollment no longer exists (its start was rolled back): nothing may happen for it. */
+export class EnrollmentNotFoundError extends Error {
+  constructor() {
+    super('enrollment not found');
+    this.name = 'EnrollmentNotFoundError';
+  }
+}

@@ -11,6 +11,7 @@ export interface OutgoingMail {
   html: string;
   /** RFC 5322 Message-ID without angle brackets. */
   messageId: string;
+  headers?: Record<string, string>;
 }
 
 export interface Mailer {

@@ -8,7 +8,10 @@ const textEngine = new Liquid(common);
 const htmlEngine = new Liquid({ ...common, outputEscape: 'escape' });
 
 export interface RenderContext {
-  patient: { givenName: string | null; familyName: string | null };
+  /** Built-in fields and the attributes the journey declares. */
+  patient: Record<string, unknown>;
+  /** The declared fields of the entry event. */
+  trigger?: Record<string, unknown>;
 }
 
 export interface RenderedEmail {
@@ -31,6 +34,29 @@ export function templateProblems(template: Template): { part: 'subject' | 'text'
     }
   }
   return problems;
+}
+
+/**
+ * The data paths a template reads (`patient.givenName`, `trigger.appointment.start`), from Liquid's
+ * own static analysis of the parsed template, not a regex. A dynamic lookup (`patient[x]`) counts
+ * as reading the whole object.
+ */
+export function templateFields(template: Template, part?: 'subject' | 'text' | 'html'): string[] {
+  const fields = new Set<string>();
+  for (const p of part ? [part] : (['subject', 'text', 'html'] as const)) {
+    const source = template[p];
+    if (source === undefined) continue;
+    const engine = p === 'html' ? htmlEngine : textEngine;
+    for (const segments of engine.globalVariableSegmentsSync(engine.parse(source))) {
+      const literal: string[] = [];
+      for (const s of segments) {
+        if (typeof s !== 'string' && typeof s !== 'number') break;
+        literal.push(String(s));
+      }
+      fields.add(literal.join('.'));
+    }
+  }
+  return [...fields].sort();
 }
 
 export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedEmail> {

@@ -4,7 +4,7 @@
 // the SMTP call, moves pending → submitted → accepted | failed | uncertain, so an activity retry
 // after a crash or an unclear SMTP outcome never sends a second copy.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { PrismaClient } from '../db/index.ts';
+import { EnrollmentNotFoundError, type Prisma, type PrismaClient } from '../db/index.ts';
 import {
   capDecision,
   durationToMs,
@@ -17,16 +17,9 @@ import {
   type SendResult,
 } from '../../workflows/index.ts';
 import { classifySmtpError, describeSmtpError, type Mailer } from './mailer.ts';
-import { addTracking, renderTemplate } from './render.ts';
+import { addTracking, renderTemplate, type RenderContext, type TrackedEmail } from './render.ts';
 import { newTrackingId, type TrackingTokens } from './tracking.ts';
 
-/** The run's enrollment no longer exists (its start was rolled back): nothing may be sent for it. */
-export class EnrollmentNotFoundError extends Error {
-  constructor() {
-    super('enrollment not found');
-    this.name = 'EnrollmentNotFoundError';
-  }
-}
 
 export interface DeliveryDeps {
   db: PrismaClient;
@@ -37,7 +30,25 @@ export interface DeliveryDeps {
   messageIdDomain: string;
   /** Time zone for patients who have none on record. */
   defaultTimeZone: string;
+  /** Footer of commercial messages (CS-07): the postal address, and the ad label for marketing. */
+  postalAddress: string;
+  adLabel: string;
   now?: () => number;
+}
+
+/** What the caller (the send activity) supplies for one message. */
+export interface SendHooks {
+  /** Template data: declared fields only. */
+  context: RenderContext;
+  /** Marketing, fundraising or a broadcast: gets the footer and one-click unsubscribe. */
+  commercial: boolean;
+  marketing: boolean;
+  /**
+   * The consent decision, made inside the transaction that claims the message, under the
+   * per-patient lock that consent writes also take: a revocation either lands before it (and is
+   * seen) or after the hand-off began (and applies from the next message).
+   */
+  gate: (tx: Prisma.TransactionClient) => Promise<{ allow: boolean; reasons: string[]; address?: string }>;
 }
 
 /** Messages that count toward a frequency cap: everything handed over or about to be. */
@@ -46,7 +57,7 @@ const COUNTED = ['pending', 'submitted', 'accepted', 'uncertain'] as const;
 export function createJourneyEmailSender(deps: DeliveryDeps) {
   const { db, mailer, tracking } = deps;
 
-  return async function deliverJourneyEmail(req: DeliverEmailRequest): Promise<SendResult> {
+  return async function deliverJourneyEmail(req: DeliverEmailRequest, hooks: SendHooks): Promise<SendResult> {
     const now = deps.now?.() ?? Date.now();
     const enrollment = await db.enrollment.findUnique({
       where: { id: req.enrollmentId },
@@ -102,35 +113,50 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       await db.message.update({ where: { id: message.id }, data: { status: 'uncertain' } });
       return { status: 'uncertain' };
     }
+    if (message.status === 'denied') return { status: 'denied', reason: message.smtpResponse ?? 'denied' };
     if (message.status !== 'pending') return { status: message.status };
 
     const template = definition.templates[req.template];
     if (!template) throw new Error(`template missing from published version ${enrollment.version.version}`);
-    const { patient } = enrollment;
-    const rendered = await renderTemplate(template, {
-      patient: { givenName: patient.givenName, familyName: patient.familyName },
-    });
+    const rendered = await renderTemplate(template, hooks.context);
     const base = `${deps.publicUrl}/t`;
     const tracked = addTracking(rendered, {
       open: `${base}/o/${tracking.sign({ trackingId: message.trackingId, kind: 'open', link: 0 })}.gif`,
       click: (link) => `${base}/c/${tracking.sign({ trackingId: message.trackingId, kind: 'click', link })}`,
     });
+    const unsubscribe = `${deps.publicUrl}/u/${tracking.sign({ trackingId: message.trackingId, kind: 'unsubscribe', link: 0 })}`;
+    const email = hooks.commercial ? withCommercialFooter(tracked, { ...deps, unsubscribe, marketing: hooks.marketing }) : tracked;
+    const messageId = message.id;
 
-    // Claim the send: only one attempt can move the row out of `pending`.
-    const claimed = await db.message.updateMany({
-      where: { id: message.id, status: 'pending' },
-      data: { status: 'submitted', links: tracked.links, attempts: { increment: 1 } },
+    // Decide and claim in one transaction: only one attempt can move the row out of `pending`,
+    // and only with consent as it stands at that moment.
+    const claim = await db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${enrollment.patientId}))`;
+      const decision = await hooks.gate(tx);
+      if (!decision.allow || !decision.address) {
+        await tx.message.updateMany({ where: { id: messageId, status: 'pending' }, data: { status: 'denied', smtpResponse: decision.reasons.join(',') } });
+        return { decision, claimed: false };
+      }
+      const claimed = await tx.message.updateMany({
+        where: { id: messageId, status: 'pending' },
+        data: { status: 'submitted', links: email.links, attempts: { increment: 1 } },
+      });
+      return { decision, claimed: claimed.count === 1 };
     });
-    if (claimed.count === 0) throw new Error('message is being sent by another attempt');
+    if (!claim.decision.allow || !claim.decision.address) return { status: 'denied', reason: claim.decision.reasons.join(', ') };
+    if (!claim.claimed) throw new Error('message is being sent by another attempt');
 
     try {
       const receipt = await mailer.send({
         from: deps.from,
-        to: patient.email,
-        subject: tracked.subject,
-        text: tracked.text,
-        html: tracked.html,
+        to: claim.decision.address,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
         messageId: message.smtpMessageId,
+        ...(hooks.commercial
+          ? { headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } }
+          : {}),
       });
       await db.message.updateMany({
         where: { id: message.id, status: 'submitted' },
@@ -150,5 +176,20 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       // Left `submitted` when the outcome is unknown: the retry will mark it uncertain.
       throw new Error(`email hand-off failed (${description})`);
     }
+  };
+}
+
+/** CS-07: ad identification (marketing), the sender's postal address and a working opt-out. */
+function withCommercialFooter(email: TrackedEmail, f: { postalAddress: string; adLabel: string; unsubscribe: string; marketing: boolean }): TrackedEmail {
+  const lines = [...(f.marketing ? [f.adLabel] : []), f.postalAddress, `To stop receiving these emails, unsubscribe: ${f.unsubscribe}`];
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const html = `<hr><p style="font-size:12px;color:#555">${lines
+    .slice(0, -1)
+    .map(esc)
+    .join('<br>')}<br><a href="${esc(f.unsubscribe)}">Unsubscribe</a></p>`;
+  return {
+    ...email,
+    text: `${email.text.trimEnd()}\n\n--\n${lines.join('\n')}\n`,
+    html: /<\/body>/i.test(email.html) ? email.html.replace(/<\/body>/i, `${html}</body>`) : `${email.html}${html}`,
   };
 }

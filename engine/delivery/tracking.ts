@@ -1,9 +1,10 @@
-// Signed, opaque tracking tokens for the open pixel and click redirects. A token holds only the
-// message's random tracking id, the kind and a link index — no PHI, nothing guessable — and an
-// HMAC-SHA256 tag (128 bits) under a versioned key, so keys can rotate without breaking old mail.
+// Signed, opaque tokens for the open pixel, click redirects and the unsubscribe link. A token
+// holds only the message's random tracking id, the kind and a link index — no PHI, nothing
+// guessable — and an HMAC-SHA256 tag (128 bits) under a versioned key, so keys can rotate without
+// breaking old mail (unsubscribe links never expire, CS-04).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type TrackingKind = 'open' | 'click';
+export type TrackingKind = 'open' | 'click' | 'unsubscribe';
 export interface TrackingClaim {
   trackingId: string;
   kind: TrackingKind;
@@ -15,7 +16,7 @@ export interface TrackingTokens {
   verify(token: string): TrackingClaim | null;
 }
 
-const KINDS: TrackingKind[] = ['open', 'click'];
+const KINDS: TrackingKind[] = ['open', 'click', 'unsubscribe'];
 const TAG_BYTES = 16;
 const ID_BYTES = 16;
 

@@ -3,7 +3,10 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { validateJourney, type JourneyDefinition, type Problem } from '../../workflows/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
-import { templateProblems } from '../delivery/index.ts';
+import { API_PRINCIPAL, recordAudit } from '../audit/index.ts';
+import { minimumNecessaryProblems } from '../consent/index.ts';
+import { templateFields, templateProblems } from '../delivery/index.ts';
+import { PATIENT_BUILTINS, typeAt } from '../../workflows/index.ts';
 import { deleteAudienceSchedule, signalStop, temporalUiUrl, upsertAudienceSchedule } from '../temporal/index.ts';
 import type { JourneyDeps } from './deps.ts';
 import { JourneyInvalidError, NotFoundError } from './errors.ts';
@@ -25,6 +28,24 @@ export async function checkDefinition(deps: JourneyDeps, input: unknown): Promis
       problems.push({ ...(user ? { nodeId: user.id } : {}), path: `templates.${name}.${p.part}`, message: `template "${name}" ${p.part}: ${p.message}` });
     }
   }
+  // Minimum necessary and PHI-safe surfaces, from what each template actually reads (MIN-01/03).
+  for (const [i, node] of definition.nodes.entries()) {
+    if (node.type !== 'send_email') continue;
+    const template = definition.templates[node.template];
+    if (!template || templateProblems(template).length) continue; // reported above
+    const fields = templateFields(template);
+    for (const field of fields) {
+      const [root, ...rest] = field.split('.');
+      const path = rest.join('.');
+      const declared =
+        (root === 'patient' && (typeAt(PATIENT_BUILTINS, path) !== undefined || typeAt(definition.data.patient, path) !== undefined)) ||
+        (root === 'trigger' && path !== '' && typeAt(definition.data.trigger, path) !== undefined);
+      if (!declared) problems.push({ nodeId: node.id, path: `templates.${node.template}`, message: `template "${node.template}" reads "${field}", which the journey does not declare in data` });
+    }
+    for (const p of minimumNecessaryProblems(template, { subject: templateFields(template, 'subject'), body: fields }, node)) {
+      problems.push({ nodeId: node.id, path: `nodes[${i}]`, message: `template "${node.template}" ${p.part}: ${p.message}` });
+    }
+  }
   for (const [i, node] of definition.nodes.entries()) {
     if (node.type !== 'audience_entry') continue;
     const audience = await deps.db.audience.findUnique({ where: { id: node.audience }, select: { id: true } });
@@ -34,15 +55,38 @@ export async function checkDefinition(deps: JourneyDeps, input: unknown): Promis
   return definition;
 }
 
+/** Checks a definition; a refusal is an audited action (INV-3: classifying steps is audited). */
+async function checked(deps: JourneyDeps, input: unknown, action: string, journeyId: string | null): Promise<JourneyDefinition> {
+  try {
+    return await checkDefinition(deps, input);
+  } catch (e) {
+    if (e instanceof JourneyInvalidError) {
+      const nodeIds = [...new Set(e.problems.map((p) => p.nodeId).filter(Boolean))];
+      await recordAudit(deps.db, { principal: API_PRINCIPAL, action, objectType: 'journey', objectId: journeyId, outcome: 'refused', details: { problems: e.problems.length, nodeIds } });
+    }
+    throw e;
+  }
+}
+
+/** What each send was classified as: recorded with every accepted definition (INV-3). */
+function classification(definition: JourneyDefinition) {
+  return definition.nodes
+    .filter((n) => n.type === 'send_email')
+    .map((n) => ({ nodeId: n.id, purpose: n.purpose, usesPhi: n.usesPhi, thirdPartyRemuneration: n.thirdPartyRemuneration, sponsor: n.sponsor ?? definition.sponsor ?? null }));
+}
+
 export async function createJourney(deps: JourneyDeps, input: unknown): Promise<{ id: string }> {
-  const definition = await checkDefinition(deps, input);
-  return deps.db.journey.create({ data: { name: definition.name, draft: definition as object }, select: { id: true } });
+  const definition = await checked(deps, input, 'journey.create', null);
+  const journey = await deps.db.journey.create({ data: { name: definition.name, draft: definition as object }, select: { id: true } });
+  await recordAudit(deps.db, { principal: API_PRINCIPAL, action: 'journey.create', objectType: 'journey', objectId: journey.id, outcome: 'ok', details: { sends: classification(definition) } });
+  return journey;
 }
 
 export async function updateDraft(deps: JourneyDeps, id: string, input: unknown): Promise<void> {
-  const definition = await checkDefinition(deps, input);
+  const definition = await checked(deps, input, 'journey.update', id);
   const updated = await deps.db.journey.updateMany({ where: { id }, data: { name: definition.name, draft: definition as object } });
   if (updated.count === 0) throw new NotFoundError('journey');
+  await recordAudit(deps.db, { principal: API_PRINCIPAL, action: 'journey.update', objectType: 'journey', objectId: id, outcome: 'ok', details: { sends: classification(definition) } });
 }
 
 /** Freezes the draft as the next version; new enrollments use it, running ones keep theirs. */
@@ -50,7 +94,7 @@ export async function publish(deps: JourneyDeps, id: string): Promise<{ version:
   const { db, temporal, temporalSettings } = deps;
   const journey = await db.journey.findUnique({ where: { id } });
   if (!journey) throw new NotFoundError('journey');
-  const definition = await checkDefinition(deps, journey.draft);
+  const definition = await checked(deps, journey.draft, 'journey.publish', id);
   const entry = definition.nodes.find((n) => n.type === 'entry' || n.type === 'audience_entry')!;
   const previous = await db.journeyVersion.findFirst({ where: { journeyId: id }, orderBy: { version: 'desc' } });
   const hadSchedule = previous !== null && (previous.definition as unknown as JourneyDefinition).nodes.some((n) => n.type === 'audience_entry');
@@ -75,6 +119,7 @@ export async function publish(deps: JourneyDeps, id: string): Promise<{ version:
     }
   }
   await db.journey.update({ where: { id }, data: { status: 'active' } });
+  await recordAudit(db, { principal: API_PRINCIPAL, action: 'journey.publish', objectType: 'journey', objectId: id, outcome: 'ok', details: { version, sends: classification(definition) } });
   return { version };
 }
 

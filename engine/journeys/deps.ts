@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { ConsentSettings } from '../consent/index.ts';
 import type { PrismaClient } from '../db/index.ts';
 import type { TemporalSettings } from '../temporal/index.ts';
 
@@ -8,4 +9,5 @@ export interface JourneyDeps {
   temporalSettings: TemporalSettings & { deliveryTaskQueue: string; uiUrl: string };
   /** Time zone for patients with none on record (send windows in simulations). */
   defaultTimeZone: string;
+  consent: ConsentSettings;
 }

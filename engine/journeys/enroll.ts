@@ -11,12 +11,14 @@ import {
   pickDeclared,
   type JourneyDefinition,
 } from '../../workflows/index.ts';
+import { gate, stepOf } from '../consent/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
+import { templateFields } from '../delivery/index.ts';
 import { patientFacts } from '../runs/index.ts';
 import { journeyWorkflowId, signalStop, startJourneyRun, TemporalUnreachableError } from '../temporal/index.ts';
 import type { JourneyDeps } from './deps.ts';
 
-export type EnrollStatus = 'enrolled' | 'already_enrolled' | 'not_reentered' | 'filtered_out';
+export type EnrollStatus = 'enrolled' | 'already_enrolled' | 'not_reentered' | 'filtered_out' | 'not_authorized';
 
 export interface EnrollmentReport {
   journeyId: string;
@@ -74,6 +76,8 @@ export async function enroll(
     }
   }
 
+  if (!(await mayReceiveAnything(deps, definition, patient.id))) return report('not_authorized');
+
   const ref = randomBytes(12).toString('base64url');
   let enrollment;
   try {
@@ -104,6 +108,23 @@ export async function enroll(
   const journey = await db.journey.findUnique({ where: { id: version.journeyId }, select: { status: true } });
   if (journey?.status === 'stopped') await signalStop(deps.temporal, enrollment.workflowId);
   return report('enrolled', { enrollmentId: enrollment.id, workflowId: enrollment.workflowId });
+}
+
+/**
+ * Consent at enrollment: a patient none of whose sends would be allowed is not enrolled (each
+ * decision is recorded). Sends are decided again, from current data, just before they go out.
+ */
+async function mayReceiveAnything(deps: JourneyDeps, definition: JourneyDefinition, patientId: string): Promise<boolean> {
+  const sends = definition.nodes.filter((n) => n.type === 'send_email');
+  if (sends.length === 0) return true;
+  let allowed = false;
+  for (const node of sends) {
+    const template = definition.templates[node.template];
+    const step = stepOf(definition, node, template ? templateFields(template) : []);
+    const decision = await gate(deps.db, deps.consent, { patientId, nodeId: node.id, phase: 'enrollment', step, principal: 'service:enrollment' });
+    allowed ||= decision.allow;
+  }
+  return allowed;
 }
 
 /** Temporal could not be reached at all, so the run cannot exist. */

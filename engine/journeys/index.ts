@@ -1,12 +1,14 @@
 // Journeys: drafts and immutable published versions, enrollment (entry filters, occurrence keys,
-// re-entry rules), events routed to running journeys (exit criteria, goals, waits), engagement,
-// saved audiences with their scheduled runs, stopping, and simulation.
+// re-entry rules, consent at entry), events routed to running journeys (exit criteria, goals,
+// waits), engagement and unsubscribes, consent changes told to running runs, saved audiences with
+// their scheduled runs, stopping, and simulation.
 import type { TrackingClaim } from '../delivery/index.ts';
 import * as audiences from './audiences.ts';
 import * as definitions from './definitions.ts';
 import type { JourneyDeps } from './deps.ts';
 import { recordEngagement } from './engagement.ts';
 import { recordEvent } from './events.ts';
+import * as consent from './consent.ts';
 import { simulate } from './simulate.ts';
 
 export { JourneyInvalidError, NotFoundError } from './errors.ts';
@@ -29,6 +31,11 @@ export function createJourneyService(deps: JourneyDeps) {
     simulate: (id: string, input: unknown) => simulate(deps, id, input),
     recordEvent: (input: { name: string; patientId: string; data?: Record<string, unknown> }) => recordEvent(deps, input),
     recordEngagement: (claim: TrackingClaim) => recordEngagement(deps, claim),
+    recordAuthorization: (patientId: string, input: unknown) => consent.recordAuthorization(deps, patientId, input),
+    endAuthorization: (patientId: string, authorizationId: string, input: unknown) => consent.endPatientAuthorization(deps, patientId, authorizationId, input),
+    recordConsentEntry: (patientId: string, kind: 'suppression' | 'directive' | 'restriction', input: unknown) => consent.recordConsentEntry(deps, patientId, kind, input),
+    consentOverview: (patientId: string) => consent.consentOverview(deps, patientId),
+    unsubscribe: (claim: TrackingClaim) => consent.unsubscribe(deps, claim),
     createAudience: (input: unknown) => audiences.createAudience(deps, input),
     listAudiences: () => audiences.listAudiences(deps),
     countAudience: (id: string) => audiences.countAudience(deps, id),

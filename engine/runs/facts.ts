@@ -1,6 +1,5 @@
 import { pickDeclared, type DataShape, type EnrollmentFacts, type JourneyDefinition } from '../../workflows/index.ts';
-import { EnrollmentNotFoundError } from '../delivery/index.ts';
-import type { PrismaClient } from '../db/index.ts';
+import { EnrollmentNotFoundError, type PrismaClient } from '../db/index.ts';
 
 export interface RunFacts extends EnrollmentFacts {
   definition: JourneyDefinition;

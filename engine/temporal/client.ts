@@ -3,6 +3,7 @@
 import { Client, Connection, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import {
+  consentChangedSignal,
   engagementSignal,
   patientEventSignal,
   stopSignal,
@@ -97,6 +98,7 @@ export const signalEngagement = (client: Client, workflowId: string, s: Engageme
 export const signalPatientEvent = (client: Client, workflowId: string, s: PatientEventSignal) =>
   signal(client, workflowId, (h) => h.signal(patientEventSignal, s));
 export const signalStop = (client: Client, workflowId: string) => signal(client, workflowId, (h) => h.signal(stopSignal));
+export const signalConsentChanged = (client: Client, workflowId: string) => signal(client, workflowId, (h) => h.signal(consentChangedSignal));
 
 export function audienceScheduleId(journeyId: string): string {
   return `aud:${journeyId}`;

@@ -5,6 +5,7 @@ export {
   connectClient,
   deleteAudienceSchedule,
   journeyWorkflowId,
+  signalConsentChanged,
   signalEngagement,
   signalPatientEvent,
   signalStop,

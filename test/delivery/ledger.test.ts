@@ -53,7 +53,24 @@ function sender(mailer: Mailer) {
     from: 'Care Team <care@haven.test>',
     messageIdDomain: 'haven.test',
     defaultTimeZone: 'UTC',
+    postalAddress: 'Haven Test Clinic, 1 Test Street, Springfield',
+    adLabel: 'Advertisement',
   });
+}
+
+/** Delivery as the send activity calls it, with a consent gate that allows (consent is tested elsewhere). */
+function send(mailer: Mailer) {
+  const deliver = sender(mailer);
+  return async (request: DeliverEmailRequest) => {
+    const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: request.enrollmentId }, include: { patient: true } });
+    const { patient } = enrollment;
+    return deliver(request, {
+      context: { patient: { givenName: patient.givenName, familyName: patient.familyName } },
+      commercial: false,
+      marketing: false,
+      gate: async () => ({ allow: true, reasons: ['NO_AUTHORIZATION_NEEDED'], address: patient.email }),
+    });
+  };
 }
 
 describe('the sent-ledger (INV-5)', () => {
@@ -71,10 +88,10 @@ describe('the sent-ledger (INV-5)', () => {
 
   it('INV-5 the same idempotency key twice sends one email', async () => {
     const { email, request } = await enrollmentFixture();
-    const send = sender(mailer);
-    assert.deepEqual(await send(request), { status: 'accepted' });
-    assert.deepEqual(await send(request), { status: 'accepted' });
-    const [a, b] = await Promise.all([send(request), send(request)]);
+    const deliver = send(mailer);
+    assert.deepEqual(await deliver(request), { status: 'accepted' });
+    assert.deepEqual(await deliver(request), { status: 'accepted' });
+    const [a, b] = await Promise.all([deliver(request), deliver(request)]);
     assert.equal(a.status, 'accepted');
     assert.equal(b.status, 'accepted');
     await new Promise((r) => setTimeout(r, 300));
@@ -86,7 +103,7 @@ describe('the sent-ledger (INV-5)', () => {
 
   it('renders the template, rewrites links to signed tracking URLs and adds the open pixel', async () => {
     const { email, request } = await enrollmentFixture();
-    await sender(mailer)(request);
+    await send(mailer)(request);
     const mail = await inbox.waitFor((m) => m.envelope.to.includes(email));
     const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
     assert.equal(mail.subject, 'Welcome to our practice');
@@ -109,7 +126,7 @@ describe('the sent-ledger (INV-5)', () => {
   it('escapes patient data in HTML', async () => {
     const { request, patient, email } = await enrollmentFixture();
     await db.patient.update({ where: { id: patient.id }, data: { givenName: '<script>alert(1)</script>' } });
-    await sender(mailer)(request);
+    await send(mailer)(request);
     const mail = await inbox.waitFor((m) => m.envelope.to.includes(email));
     assert.ok(!mail.html.includes('<script>'));
     assert.ok(mail.html.includes('&lt;script&gt;'));
@@ -120,14 +137,14 @@ describe('the sent-ledger (INV-5)', () => {
     const peer = await startDroppingPeer();
     const dropping = createSmtpMailer(`smtp://127.0.0.1:${peer.port}`);
     try {
-      const send = sender(dropping);
-      await assert.rejects(send(request), (e: Error) => {
+      const deliver = send(dropping);
+      await assert.rejects(deliver(request), (e: Error) => {
         assert.ok(!e.message.includes('@'), `no address in the error: ${e.message}`);
         return true;
       });
       assert.equal(peer.received, 1);
       assert.equal((await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } })).status, 'submitted');
-      assert.deepEqual(await send(request), { status: 'uncertain' });
+      assert.deepEqual(await deliver(request), { status: 'uncertain' });
       assert.equal(peer.received, 1, 'the retry did not send again');
       assert.equal((await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } })).status, 'uncertain');
     } finally {
@@ -141,10 +158,10 @@ describe('the sent-ledger (INV-5)', () => {
     const peer = await startPeer({ onRcptTo: (_a, _s, cb) => cb(reply(451, '4.3.0 try again later')) });
     const deferring = createSmtpMailer(`smtp://127.0.0.1:${peer.port}`);
     try {
-      await assert.rejects(sender(deferring)(request), /SMTP/);
+      await assert.rejects(send(deferring)(request), /SMTP/);
       const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
       assert.equal(row.status, 'pending');
-      assert.deepEqual(await sender(mailer)(request), { status: 'accepted' });
+      assert.deepEqual(await send(mailer)(request), { status: 'accepted' });
       await inbox.waitFor((m) => m.envelope.to.includes(email));
     } finally {
       deferring.close();
@@ -157,11 +174,11 @@ describe('the sent-ledger (INV-5)', () => {
     const peer = await startPeer({ onRcptTo: (_a, _s, cb) => cb(reply(550, '5.1.1 no such user')) });
     const refusing = createSmtpMailer(`smtp://127.0.0.1:${peer.port}`);
     try {
-      assert.deepEqual(await sender(refusing)(request), { status: 'failed' });
+      assert.deepEqual(await send(refusing)(request), { status: 'failed' });
       const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
       assert.equal(row.status, 'failed');
       assert.ok(!row.smtpResponse?.includes(email));
-      assert.deepEqual(await sender(refusing)(request), { status: 'failed' });
+      assert.deepEqual(await send(refusing)(request), { status: 'failed' });
       assert.equal(peer.received, 0);
     } finally {
       refusing.close();
@@ -173,7 +190,7 @@ describe('the sent-ledger (INV-5)', () => {
     const { request } = await enrollmentFixture();
     const down = createSmtpMailer('smtp://127.0.0.1:1'); // nothing listens on port 1
     try {
-      await assert.rejects(sender(down)(request), /SMTP/);
+      await assert.rejects(send(down)(request), /SMTP/);
       assert.equal((await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } })).status, 'pending');
     } finally {
       down.close();

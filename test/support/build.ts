@@ -30,6 +30,6 @@ export function build(parts: JourneyParts): JourneyDefinition {
 }
 
 /** A send node with the default template. */
-export const send = (id: string, extra: Record<string, unknown> = {}) => ({ id, type: 'send_email', template: 't', purpose: 'TREATMENT', ...extra });
+export const send = (id: string, extra: Record<string, unknown> = {}) => ({ id, type: 'send_email', template: 't', purpose: 'TREATMENT', usesPhi: true, thirdPartyRemuneration: 'none', ...extra });
 export const entry = (event = 'test.start', extra: Record<string, unknown> = {}) => ({ id: 'start', type: 'entry', event, ...extra });
 export const exit = (id = 'done') => ({ id, type: 'exit' });

@@ -1,0 +1,21 @@
+// Consent: HIPAA authorizations and their ends (revocation, expiry events), the one suppression
+// ledger, confidential-communication directives and agreed restrictions — and `decide`, the pure
+// deny-by-default policy every send goes through, at enrollment and again just before sending.
+export { decide, isCommercial, isMarketing, authorizationProblems, FUNDRAISING_FIELDS, CHANNELS } from './decide.ts';
+export type { ConsentFacts, ConsentSettings, Decision, Step, AuthorizationFacts } from './decide.ts';
+export { NewAuthorization, authorizationDefects, expiryInstant, documentHash } from './authorizations.ts';
+export {
+  addDirective,
+  addRestriction,
+  addSuppression,
+  ConsentInvalidError,
+  createAuthorization,
+  endAuthorization,
+  gate,
+  loadConsentFacts,
+  lockPatient,
+  recordUnsubscribe,
+  stepOf,
+} from './ledger.ts';
+export type { GateRequest } from './ledger.ts';
+export { minimumNecessaryProblems, type MinimumProblem } from './minimum.ts';

@@ -1,0 +1,76 @@
+// Consent changes as the journeys see them: revocations, opt-outs, directives and restrictions
+// are written to the consent ledgers, then every running run of the patient is told, so a send
+// waiting for its window is decided again at once. The send gate stays the backstop: a lost or
+// late signal can never cause a send.
+import { addDirective, addRestriction, addSuppression, createAuthorization, endAuthorization, recordUnsubscribe } from '../consent/index.ts';
+import type { TrackingClaim } from '../delivery/index.ts';
+import { signalConsentChanged } from '../temporal/index.ts';
+import type { JourneyDeps } from './deps.ts';
+import { NotFoundError } from './errors.ts';
+
+/** Signals every running run of the patient; returns how many heard it. */
+export async function notifyConsentChanged({ db, temporal }: JourneyDeps, patientId: string): Promise<number> {
+  const running = await db.enrollment.findMany({ where: { patientId, status: { in: ['starting', 'active'] } }, select: { workflowId: true } });
+  const heard = await Promise.all(running.map((r) => signalConsentChanged(temporal, r.workflowId).catch(() => false)));
+  return heard.filter(Boolean).length;
+}
+
+async function patientExists(deps: JourneyDeps, patientId: string): Promise<void> {
+  if (!(await deps.db.patient.findUnique({ where: { id: patientId }, select: { id: true } }))) throw new NotFoundError('patient');
+}
+
+export async function recordAuthorization(deps: JourneyDeps, patientId: string, input: unknown) {
+  const created = await createAuthorization(deps.db, patientId, input, deps.defaultTimeZone);
+  if (!created) throw new NotFoundError('patient');
+  await notifyConsentChanged(deps, patientId);
+  return created;
+}
+
+export async function endPatientAuthorization(deps: JourneyDeps, patientId: string, authorizationId: string, input: unknown) {
+  const ended = await endAuthorization(deps.db, patientId, authorizationId, input);
+  if (!ended) throw new NotFoundError('authorization');
+  const signalled = await notifyConsentChanged(deps, patientId);
+  return { ...ended, signalled };
+}
+
+export async function recordConsentEntry(deps: JourneyDeps, patientId: string, kind: 'suppression' | 'directive' | 'restriction', input: unknown) {
+  await patientExists(deps, patientId);
+  const write = { suppression: addSuppression, directive: addDirective, restriction: addRestriction }[kind];
+  const row = await write(deps.db, patientId, input);
+  const signalled = await notifyConsentChanged(deps, patientId);
+  return { ...row, signalled };
+}
+
+/** The patient's consent ledgers and the most recent decisions made with them. */
+export async function consentOverview({ db }: JourneyDeps, patientId: string) {
+  const patient = await db.patient.findUnique({ where: { id: patientId }, select: { id: true } });
+  if (!patient) throw new NotFoundError('patient');
+  const [authorizations, suppressions, directives, restrictions, decisions] = await Promise.all([
+    db.authorization.findMany({ where: { patientId }, include: { ends: true }, orderBy: { signedAt: 'desc' } }),
+    db.suppression.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
+    db.directive.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
+    db.restriction.findMany({ where: { patientId }, orderBy: { agreedAt: 'desc' } }),
+    db.decision.findMany({ where: { patientId }, orderBy: { at: 'desc' }, take: 50 }),
+  ]);
+  return { authorizations, suppressions, directives, restrictions, decisions };
+}
+
+/**
+ * One-click unsubscribe (RFC 8058, CS-04/05/06): suppresses the message's stream for the patient
+ * and, by default, revokes the patient's marketing authorizations for email (AUTH-07). Idempotent.
+ * Null when the token names no message.
+ */
+export async function unsubscribe(deps: JourneyDeps, claim: TrackingClaim): Promise<{ patientId: string } | null> {
+  const { db } = deps;
+  const message = await db.message.findUnique({
+    where: { trackingId: claim.trackingId },
+    include: { enrollment: { include: { version: true } } },
+  });
+  if (!message) return null;
+  const definition = message.enrollment.version.definition as { nodes?: { id: string; stream?: string }[] };
+  const stream = definition.nodes?.find((n) => n.id === message.nodeId)?.stream ?? 'broadcast';
+  const patientId = message.patientId;
+  await recordUnsubscribe(db, patientId, stream, 'list-unsubscribe');
+  await notifyConsentChanged(deps, patientId);
+  return { patientId };
+}
