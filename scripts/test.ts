@@ -44,7 +44,14 @@ log(`fresh test database ${new URL(databaseUrl).pathname.slice(1)}`);
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+    [
+      '--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1',
+      // No test may hang CI: each gets five minutes at most.
+      '--test-timeout=300000',
+      // HAVEN_TEST_PATTERN=regex runs only the tests whose names match.
+      ...(process.env.HAVEN_TEST_PATTERN ? [`--test-name-pattern=${process.env.HAVEN_TEST_PATTERN}`] : []),
+      ...files,
+    ],
     {
       stdio: 'inherit',
       env: {

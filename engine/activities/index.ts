@@ -54,15 +54,14 @@ async function sendWithConsent(deps: ActivityDeps, request: DeliverEmailRequest)
     context: { patient: facts.patient, trigger: facts.trigger },
     commercial: isCommercial(step),
     marketing: isMarketing(step),
-    gate: (tx) =>
-      gate(tx, deps.consent, {
-        patientId: facts.enrollment.patientId,
-        enrollmentId: request.enrollmentId,
-        nodeId: request.nodeId,
-        phase: 'send',
-        step,
-        principal: 'service:journey-worker',
-      }),
+    gate: (tx, moment) =>
+      gate(
+        tx,
+        deps.consent,
+        { patientId: facts.enrollment.patientId, enrollmentId: request.enrollmentId, nodeId: request.nodeId, phase: 'send', step, principal: 'service:journey-worker' },
+        new Date(),
+        moment === 'final',
+      ),
   });
 }
 

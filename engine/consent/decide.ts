@@ -94,6 +94,7 @@ function evaluate(step: Step, facts: ConsentFacts, settings: ConsentSettings, no
   const deny = (reason: string) => reasons.push(reason);
   const inEffect = (d: Date) => d.getTime() <= now.getTime();
 
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) return { allow: false, reasons: ['EVALUATION_ERROR'], commercial: true };
   if (!(PURPOSES as readonly string[]).includes(step.purpose)) deny('UNKNOWN_PURPOSE');
   if (!(CHANNELS as readonly string[]).includes(step.channel)) deny('UNKNOWN_CHANNEL');
   if (typeof step.usesPhi !== 'boolean' || !['none', 'costBased', 'exceedsCost'].includes(step.thirdPartyRemuneration ?? '')) deny('STEP_NOT_CLASSIFIED');

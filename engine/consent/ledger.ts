@@ -57,9 +57,13 @@ export interface GateRequest {
   principal: string;
 }
 
-/** Decides for the current facts and records the decision (allow or deny) in the same transaction. */
-export async function gate(tx: Tx, settings: ConsentSettings, request: GateRequest, now = new Date()): Promise<Decision> {
+/**
+ * Decides for the current facts and records the decision in the same transaction — every denial,
+ * and an allow unless `recordAllow` is false (an early look that a final check will repeat).
+ */
+export async function gate(tx: Tx, settings: ConsentSettings, request: GateRequest, now = new Date(), recordAllow = true): Promise<Decision> {
   const decision = decide(request.step, await loadConsentFacts(tx, request.patientId), settings, now);
+  if (decision.allow && !recordAllow) return decision;
   await tx.decision.create({
     data: {
       at: now,

@@ -44,11 +44,12 @@ export interface SendHooks {
   commercial: boolean;
   marketing: boolean;
   /**
-   * The consent decision, made inside the transaction that claims the message, under the
-   * per-patient lock that consent writes also take: a revocation either lands before it (and is
-   * seen) or after the hand-off began (and applies from the next message).
+   * The consent decision. `final` is made inside the transaction that claims the message, under
+   * the per-patient lock that consent writes also take: a revocation either lands before it (and
+   * is seen) or after the hand-off began (and applies from the next message). An early look, before
+   * waiting for a send window or a cap, spares waiting for a send that may not go out at all.
    */
-  gate: (tx: Prisma.TransactionClient) => Promise<{ allow: boolean; reasons: string[]; address?: string }>;
+  gate: (tx: Prisma.TransactionClient | PrismaClient, moment: 'early' | 'final') => Promise<{ allow: boolean; reasons: string[]; address?: string }>;
 }
 
 /** Messages that count toward a frequency cap: everything handed over or about to be. */
@@ -69,8 +70,13 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
     if (!node) throw new Error(`node ${req.nodeId} is not a send_email node of version ${enrollment.version.version}`);
 
     let message = await db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-    // Quiet hours are checked at every attempt that has not handed the message over yet.
     if (!message || message.status === 'pending') {
+      const early = await hooks.gate(db, 'early');
+      if (!early.allow) {
+        if (message) await db.message.updateMany({ where: { id: message.id, status: 'pending' }, data: { status: 'denied', smtpResponse: early.reasons.join(',') } });
+        return { status: 'denied', reason: early.reasons.join(', ') };
+      }
+      // Quiet hours are checked at every attempt that has not handed the message over yet.
       const held = windowDecision(sendWindowFor(definition, node), timeZoneFor(enrollment.patient.timezone, deps.defaultTimeZone), now);
       if (held) return held;
     }
@@ -132,7 +138,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
     // and only with consent as it stands at that moment.
     const claim = await db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${enrollment.patientId}))`;
-      const decision = await hooks.gate(tx);
+      const decision = await hooks.gate(tx, 'final');
       if (!decision.allow || !decision.address) {
         await tx.message.updateMany({ where: { id: messageId, status: 'pending' }, data: { status: 'denied', smtpResponse: decision.reasons.join(',') } });
         return { decision, claimed: false };

@@ -174,3 +174,10 @@ CREATE TRIGGER "Directive_append_only" BEFORE UPDATE OR DELETE ON "Directive" FO
 CREATE TRIGGER "Restriction_append_only" BEFORE UPDATE OR DELETE ON "Restriction" FOR EACH ROW EXECUTE FUNCTION haven_append_only();
 CREATE TRIGGER "Decision_append_only" BEFORE UPDATE OR DELETE ON "Decision" FOR EACH ROW EXECUTE FUNCTION haven_append_only();
 CREATE TRIGGER "AuditEvent_append_only" BEFORE UPDATE OR DELETE ON "AuditEvent" FOR EACH ROW EXECUTE FUNCTION haven_append_only();
+CREATE TRIGGER "Authorization_no_truncate" BEFORE TRUNCATE ON "Authorization" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();
+CREATE TRIGGER "AuthorizationEnd_no_truncate" BEFORE TRUNCATE ON "AuthorizationEnd" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();
+CREATE TRIGGER "Suppression_no_truncate" BEFORE TRUNCATE ON "Suppression" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();
+CREATE TRIGGER "Directive_no_truncate" BEFORE TRUNCATE ON "Directive" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();
+CREATE TRIGGER "Restriction_no_truncate" BEFORE TRUNCATE ON "Restriction" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();
+CREATE TRIGGER "Decision_no_truncate" BEFORE TRUNCATE ON "Decision" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();
+CREATE TRIGGER "AuditEvent_no_truncate" BEFORE TRUNCATE ON "AuditEvent" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();
