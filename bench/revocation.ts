@@ -1,0 +1,160 @@
+// Revocation under load: N patients each in a marketing journey whose send is waiting (deferred
+// outside its send window), then every authorization is revoked. For each run: how long from the
+// revocation request until the send was denied (the Decision row the run's activity writes).
+// Baseline in the same run: the revocation request itself (durably recorded, runs signalled).
+// Starts its own Temporal dev server, database (haven_bench) and SMTP sink. JSON on stdout.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import pg from 'pg';
+import { loadConfig } from '../engine/config.ts';
+import { migrate } from '../engine/db/index.ts';
+import { startDevInbox } from '../engine/devinbox/index.ts';
+import { createApiProcess, createWorkerProcess } from '../engine/runtime.ts';
+import { freePort, newTrackingKeys, withDatabase } from '../scripts/local-state.ts';
+import { DATA_DIR } from '../scripts/paths.ts';
+import { ensurePostgres } from '../scripts/postgres.ts';
+import { ensureTemporalCli } from '../scripts/temporal-cli.ts';
+import { startTemporalDevServer } from '../scripts/temporal-server.ts';
+import { localTime } from '../workflows/index.ts';
+
+const N = Number(process.env.BENCH_JOURNEYS ?? 1_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const summary = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s[s.length - 1]! };
+};
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const cli = await ensureTemporalCli(log);
+if (!cli) throw new Error('the bench needs the Temporal CLI (Go or TEMPORAL_CLI)');
+const temporal = await startTemporalDevServer({ cli, port: await freePort(), headless: true, logFile: path.join(DATA_DIR, 'bench-temporal.log') });
+const postgres = await ensurePostgres(DATA_DIR, log);
+const databaseUrl = withDatabase(postgres.databaseUrl, 'haven_bench');
+const admin = new pg.Client({ connectionString: withDatabase(databaseUrl, 'postgres') });
+await admin.connect();
+await admin.query('DROP DATABASE IF EXISTS haven_bench WITH (FORCE)');
+await admin.query('CREATE DATABASE haven_bench');
+await admin.end();
+await migrate(databaseUrl);
+const inbox = await startDevInbox();
+const port = await freePort();
+const config = loadConfig({
+  ...process.env,
+  PORT: String(port),
+  DATABASE_URL: databaseUrl,
+  TEMPORAL_ADDRESS: temporal.address,
+  SMTP_URL: `smtp://127.0.0.1:${inbox.smtpPort}`,
+  HAVEN_TRACKING_KEYS: newTrackingKeys(),
+  HAVEN_POSTAL_ADDRESS: 'Bench Clinic, 1 Main St, Springfield, IL 62701',
+});
+const api = await createApiProcess(config);
+await api.listen();
+const worker = await createWorkerProcess(config);
+const running = worker.run();
+const base = `http://127.0.0.1:${port}`;
+const post = async (p: string, body?: unknown) => {
+  const res = await fetch(`${base}${p}`, { method: 'POST', headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  if (!res.ok) throw new Error(`${p} answered ${res.status}: ${await res.text()}`);
+  return res.json() as Promise<any>;
+};
+
+try {
+  // A window that closed a minute ago (in UTC): every send waits almost a day.
+  const now = localTime(Date.now(), 'UTC');
+  const m = now.hour * 60 + now.minute;
+  const hhmm = (x: number) => `${String(Math.floor(((x + 1440) % 1440) / 60)).padStart(2, '0')}:${String((x + 1440) % 60).padStart(2, '0')}`;
+  const event = `bench.${randomUUID().slice(0, 8)}`;
+  const journey = await post('/api/journeys', {
+    format: 'haven.journey/v1',
+    name: 'revocation bench',
+    rules: { sendWindow: { start: hhmm(m - 60), end: hhmm(m - 1) } },
+    nodes: [
+      { id: 'start', type: 'entry', event },
+      { id: 'offer', type: 'send_email', template: 'offer', purpose: 'MARKETING', usesPhi: true, thirdPartyRemuneration: 'none', stream: 'broadcast' },
+      { id: 'done', type: 'exit' },
+    ],
+    edges: [{ from: 'start', to: 'offer' }, { from: 'offer', to: 'done' }],
+    templates: { offer: { subject: 'Wellness program', text: 'Hello {{ patient.givenName }}, join our wellness program.' } },
+  });
+  await post(`/api/journeys/${journey.id}/publish`);
+
+  const patients: { id: string; authorization: string }[] = [];
+  const enrollStart = Date.now();
+  await pool(Array.from({ length: N }, (_, i) => i), CONCURRENCY, async (i) => {
+    const p = await post('/api/patients', { email: `bench-${i}@example.test`, givenName: 'Bench', timezone: 'UTC' });
+    const a = await post(`/api/patients/${p.id}/authorizations`, {
+      infoDescription: 'Name and email, for wellness program news',
+      infoCategories: ['patient.givenName'],
+      disclosers: ['Bench Clinic'],
+      recipients: ['Bench Clinic'],
+      purposes: ['MARKETING'],
+      channels: ['email'],
+      expiresAt: '2030-12-31',
+      signedAt: new Date(Date.now() - 60_000).toISOString(),
+      signer: { kind: 'self' },
+      signature: { method: 'electronic', authenticated: true },
+      statements: { revocation: true, conditioning: true, redisclosure: true },
+      document: { templateVersion: 'v1', hash: 'c'.repeat(64) },
+    });
+    const enrolled = await post('/api/events', { name: event, patientId: p.id });
+    if (enrolled.enrollments[0]?.status !== 'enrolled') throw new Error(`not enrolled: ${JSON.stringify(enrolled)}`);
+    patients.push({ id: p.id, authorization: a.id });
+  });
+  const enrollSeconds = (Date.now() - enrollStart) / 1_000;
+  log(`${N} patients enrolled in ${enrollSeconds.toFixed(1)} s; waiting for every send to be deferred`);
+  const query = `JourneyId = "${journey.id}" AND EnrollmentState = "waiting" AND ExecutionStatus = "Running"`;
+  for (;;) {
+    const { count } = await api.temporal.workflow.count(query);
+    if (count >= N) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  const requested = new Map<string, number>();
+  const recorded: number[] = [];
+  const revokeStart = Date.now();
+  await pool(patients, CONCURRENCY, async (p) => {
+    const t = Date.now();
+    requested.set(p.id, t);
+    await post(`/api/patients/${p.id}/authorizations/${p.authorization}/revoke`, { source: 'bench' });
+    recorded.push(Date.now() - t);
+  });
+  log('all revoked; waiting for every pending send to be denied');
+  let blocked: { patientId: string; at: Date }[] = [];
+  for (;;) {
+    blocked = await api.db.decision.findMany({ where: { phase: 'send', allow: false, reasons: { has: 'AUTHORIZATION_REVOKED' } }, select: { patientId: true, at: true } });
+    if (blocked.length >= N || Date.now() - revokeStart > 300_000) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const blockMs = blocked.map((b) => b.at.getTime() - requested.get(b.patientId)!);
+  const sent = inbox.messages.length;
+  const result = {
+    node: process.version,
+    journeys: N,
+    concurrency: CONCURRENCY,
+    enrollment: { seconds: +enrollSeconds.toFixed(1), perSecond: +(N / enrollSeconds).toFixed(1) },
+    baselineRevocationRecordedMs: summary(recorded),
+    revocationToSendDeniedMs: summary(blockMs),
+    ratioP99ToBaselineP99: +(summary(blockMs).p99 / summary(recorded).p99).toFixed(2),
+    allRevokedAndDeniedSeconds: +((Math.max(...blocked.map((b) => b.at.getTime())) - revokeStart) / 1_000).toFixed(1),
+    emailsSent: sent,
+    goal: 'p99 revocation → pending send denied < 1000 ms',
+  };
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  worker.shutdown();
+  await running;
+  await api.close();
+  await inbox.close();
+  await temporal.stop();
+  await postgres.stop();
+}
