@@ -25,6 +25,8 @@ export interface HavenConfig {
     adLabel: string;
     /** The Notice of Privacy Practices says the covered entity may send fundraising (FUND-01). */
     nppFundraisingStatement: boolean;
+    /** The covered entity's time zone (calendar days, date-only expiries). */
+    timeZone: string;
   };
 }
 
@@ -49,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
       postalAddress: env.HAVEN_POSTAL_ADDRESS ?? '',
       adLabel: env.HAVEN_AD_LABEL ?? 'This is an advertisement.',
       nppFundraisingStatement: env.HAVEN_NPP_FUNDRAISING === 'true',
+      timeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
     },
     webhooks: {
       // Without its own secret, webhook signing uses a key derived from the tracking key.

@@ -45,7 +45,7 @@ async function sendWithConsent(deps: ActivityDeps, request: DeliverEmailRequest)
   const template = node && facts.definition.templates[node.template];
   if (!node || !template) throw new Error(`node ${request.nodeId} is not a send_email node with a template`);
   const fields = templateFields(template);
-  const step = stepOf(facts.definition, node, fields);
+  const step = stepOf(facts.definition, node, fields, facts.trigger);
   // Re-checked at render: a version published before a rule existed must not slip through.
   if (minimumNecessaryProblems(template, { subject: templateFields(template, 'subject'), body: fields }, node).length) {
     return { status: 'denied', reason: 'MIN_NECESSARY' };

@@ -1,7 +1,7 @@
 // INV-1: the one pure function every PHI-using or sending step goes through. Deny by default:
 // an unknown purpose or channel, missing data, or an error while deciding is a denial with a
 // reason. No I/O here — callers load the facts (under a per-patient lock at send time).
-import { PURPOSES } from '../../workflows/index.ts';
+import { localTime, PURPOSES } from '../../workflows/index.ts';
 
 export const CHANNELS = ['email'] as const;
 
@@ -18,7 +18,12 @@ export interface Step {
   /** PHI fields the message uses, as paths (`patient.givenName`, `trigger.appointment.start`). */
   fields: string[];
   exception?: string | undefined;
+  /** For refill reminders: when the linked prescription stops being active (null: unknown). */
+  prescription?: { activeUntil: Date | null };
 }
+
+/** Refill reminders may follow a prescription lapsed this many calendar days, no more (MKT-02). */
+export const REFILL_LAPSE_DAYS = 90;
 
 export interface AuthorizationFacts {
   id: string;
@@ -51,6 +56,8 @@ export interface ConsentSettings {
   postalAddress: string;
   /** The Notice of Privacy Practices mentions fundraising (FUND-01). */
   nppFundraisingStatement: boolean;
+  /** The covered entity's time zone: calendar days and date-only expiries are counted in it. */
+  timeZone: string;
 }
 
 export interface Decision {
@@ -119,6 +126,14 @@ function evaluate(step: Step, facts: ConsentFacts, settings: ConsentSettings, no
     else reasons.push(...verdicts[0]!.problems);
   } else if (!NO_AUTHORIZATION_NEEDED.has(step.purpose)) {
     deny('NO_MARKETING_AUTHORIZATION');
+  }
+
+  // MKT-02: the refill-reminder exception covers a current prescription, or one lapsed at most 90
+  // calendar days; an unknown end date is not current. (Paid beyond cost, it is marketing above.)
+  if (step.purpose === 'REFILL_REMINDER' && !marketing) {
+    const until = step.prescription?.activeUntil ?? null;
+    if (until === null || Number.isNaN(until.getTime())) deny('REFILL_NO_CURRENT_PRESCRIPTION');
+    else if (calendarDaysBetween(until, now, settings.timeZone) > REFILL_LAPSE_DAYS) deny('REFILL_PRESCRIPTION_LAPSED');
   }
 
   if (step.purpose === 'FUNDRAISING') {
@@ -196,4 +211,13 @@ export function authorizationProblems(a: AuthorizationFacts, step: Step, now: Da
 
 function latest<T extends { receivedAt: Date }>(rows: T[]): T | undefined {
   return [...rows].sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime())[0];
+}
+
+/** Whole calendar days from `from` to `to`, counted on the local wall calendar (DST-proof). */
+export function calendarDaysBetween(from: Date, to: Date, timeZone: string): number {
+  const day = (d: Date) => {
+    const t = localTime(d.getTime(), timeZone);
+    return Date.UTC(t.year, t.month - 1, t.day) / 86_400_000;
+  };
+  return day(to) - day(from);
 }

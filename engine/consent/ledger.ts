@@ -35,8 +35,12 @@ export async function loadConsentFacts(tx: Tx, patientId: string): Promise<Conse
 }
 
 /** The consent-relevant description of a send node, with the PHI fields its template uses. */
-export function stepOf(definition: JourneyDefinition, node: NodeOf<'send_email'>, fields: string[]): Step {
+export function stepOf(definition: JourneyDefinition, node: NodeOf<'send_email'>, fields: string[], trigger: Record<string, unknown> = {}): Step {
+  const activeUntil = (trigger.prescription as { activeUntil?: unknown } | undefined)?.activeUntil;
   return {
+    ...(node.purpose === 'REFILL_REMINDER'
+      ? { prescription: { activeUntil: typeof activeUntil === 'string' || typeof activeUntil === 'number' ? new Date(activeUntil) : null } }
+      : {}),
     purpose: node.purpose,
     usesPhi: node.usesPhi,
     thirdPartyRemuneration: node.thirdPartyRemuneration,

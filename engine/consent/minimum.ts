@@ -37,6 +37,10 @@ export function minimumNecessaryProblems(
   step: { purpose: Purpose; usesPhi: boolean },
 ): MinimumProblem[] {
   const problems: MinimumProblem[] = [];
+  if (/^\s*(re|fwd?|fw)\s*:/i.test(template.subject)) {
+    problems.push({ part: 'subject', message: 'CS-03: a first message may not pretend to be a reply or a forward ("Re:", "Fwd:")' });
+  }
+  if (template.html) problems.push(...trackingProblems(template.html));
   if (fieldsByPart.subject.length) {
     problems.push({ part: 'subject', message: `MIN-03: the subject may not contain patient data (it reads ${fieldsByPart.subject.join(', ')})` });
   }
@@ -62,6 +66,18 @@ export function minimumNecessaryProblems(
       problems.push({ part: 'template', message: `${id}: a ${step.purpose} message may not use ${extra.join(', ')}` });
     }
   }
+  return problems;
+}
+
+/**
+ * RCC-04: only first-party tracking. No scripts, frames or third-party pixels in an email: Haven's
+ * own open pixel is the only remote image added, and images must be embedded or on a data URI.
+ */
+function trackingProblems(html: string): MinimumProblem[] {
+  const problems: MinimumProblem[] = [];
+  if (/<\s*(script|iframe|object|embed)\b/i.test(html)) problems.push({ part: 'html', message: 'RCC-04: scripts, frames and embedded objects are not allowed in email' });
+  const remote = [...html.matchAll(/<\s*img\b[^>]*\bsrc\s*=\s*(["'])(https?:[^"']*)\1/gi)].map((m) => m[2]!);
+  if (remote.length) problems.push({ part: 'html', message: `RCC-04: remote images are third-party tracking (${remote.length} found); attach or inline them` });
   return problems;
 }
 

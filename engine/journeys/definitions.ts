@@ -42,6 +42,9 @@ export async function checkDefinition(deps: JourneyDeps, input: unknown): Promis
         (root === 'trigger' && path !== '' && typeAt(definition.data.trigger, path) !== undefined);
       if (!declared) problems.push({ nodeId: node.id, path: `templates.${node.template}`, message: `template "${node.template}" reads "${field}", which the journey does not declare in data` });
     }
+    if (node.purpose === 'REFILL_REMINDER' && typeAt(definition.data.trigger, 'prescription.activeUntil') !== 'timestamp') {
+      problems.push({ nodeId: node.id, path: `nodes[${i}]`, message: 'MKT-02: a refill reminder needs the prescription\'s end, declared as data.trigger.prescription.activeUntil (timestamp)' });
+    }
     for (const p of minimumNecessaryProblems(template, { subject: templateFields(template, 'subject'), body: fields }, node)) {
       problems.push({ nodeId: node.id, path: `nodes[${i}]`, message: `template "${node.template}" ${p.part}: ${p.message}` });
     }

@@ -76,7 +76,8 @@ export async function enroll(
     }
   }
 
-  if (!(await mayReceiveAnything(deps, definition, patient.id))) return report('not_authorized');
+  const trigger = pickDeclared(definition.data.trigger, eventData);
+  if (!(await mayReceiveAnything(deps, definition, patient.id, trigger))) return report('not_authorized');
 
   const ref = randomBytes(12).toString('base64url');
   let enrollment;
@@ -114,13 +115,13 @@ export async function enroll(
  * Consent at enrollment: a patient none of whose sends would be allowed is not enrolled (each
  * decision is recorded). Sends are decided again, from current data, just before they go out.
  */
-async function mayReceiveAnything(deps: JourneyDeps, definition: JourneyDefinition, patientId: string): Promise<boolean> {
+async function mayReceiveAnything(deps: JourneyDeps, definition: JourneyDefinition, patientId: string, trigger: Record<string, unknown>): Promise<boolean> {
   const sends = definition.nodes.filter((n) => n.type === 'send_email');
   if (sends.length === 0) return true;
   let allowed = false;
   for (const node of sends) {
     const template = definition.templates[node.template];
-    const step = stepOf(definition, node, template ? templateFields(template) : []);
+    const step = stepOf(definition, node, template ? templateFields(template) : [], trigger);
     const decision = await gate(deps.db, deps.consent, { patientId, nodeId: node.id, phase: 'enrollment', step, principal: 'service:enrollment' });
     allowed ||= decision.allow;
   }

@@ -64,9 +64,29 @@ describe('marketing (MKT)', () => {
     allowed(decide(step({ purpose: 'CARE_COORDINATION' }), facts(), SETTINGS, NOW));
   });
 
+  const refill = (activeUntil: string | null, extra: Partial<ReturnType<typeof step>> = {}) =>
+    step({ purpose: 'REFILL_REMINDER', prescription: { activeUntil: activeUntil === null ? null : at(activeUntil) }, ...extra });
+
   it('MKT-02 a refill reminder is an exception only while remuneration covers cost', () => {
-    allowed(decide(step({ purpose: 'REFILL_REMINDER', thirdPartyRemuneration: 'costBased' }), facts(), SETTINGS, NOW));
-    denied(decide(step({ purpose: 'REFILL_REMINDER', thirdPartyRemuneration: 'exceedsCost' }), facts(), SETTINGS, NOW), 'NO_MARKETING_AUTHORIZATION');
+    allowed(decide(refill('2027-01-01T00:00:00Z', { thirdPartyRemuneration: 'costBased' }), facts(), SETTINGS, NOW));
+    denied(decide(refill('2027-01-01T00:00:00Z', { thirdPartyRemuneration: 'exceedsCost' }), facts(), SETTINGS, NOW), 'NO_MARKETING_AUTHORIZATION');
+  });
+
+  it('MKT-02 a prescription lapsed 90 calendar days is still covered; 91 is not; unknown is not', () => {
+    // NOW is 2026-12-03 10:00 in New York. 90 days earlier is 2026-09-04.
+    allowed(decide(refill('2026-09-04T20:00:00-04:00'), facts(), SETTINGS, NOW));
+    denied(decide(refill('2026-09-03T20:00:00-04:00'), facts(), SETTINGS, NOW), 'REFILL_PRESCRIPTION_LAPSED');
+    denied(decide(refill(null), facts(), SETTINGS, NOW), 'REFILL_NO_CURRENT_PRESCRIPTION');
+    denied(decide(step({ purpose: 'REFILL_REMINDER' }), facts(), SETTINGS, NOW), 'REFILL_NO_CURRENT_PRESCRIPTION');
+  });
+
+  it('MKT-02 calendar days are counted on the local calendar, across a DST change and time zones', () => {
+    // 23:30 in New York on 2026-09-04 is already 2026-09-05 in UTC: the local date counts.
+    allowed(decide(refill('2026-09-05T03:30:00Z'), facts(), SETTINGS, NOW));
+    const tokyo = { ...SETTINGS, timeZone: 'Asia/Tokyo' };
+    // In Tokyo, NOW is 2026-12-04; 2026-09-04T20:00-04:00 is 2026-09-05 there: 90 days, allowed.
+    allowed(decide(refill('2026-09-04T20:00:00-04:00'), facts(), tokyo, NOW));
+    denied(decide(refill('2026-09-04T12:00:00+09:00'), facts(), tokyo, NOW), 'REFILL_PRESCRIPTION_LAPSED');
   });
 
   it('MKT-04 the face-to-face or nominal-gift exception never applies to email', () => {

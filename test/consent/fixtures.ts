@@ -2,7 +2,7 @@
 import type { AuthorizationFacts, ConsentFacts, ConsentSettings, Step } from '../../engine/consent/index.ts';
 
 export const NOW = new Date('2026-12-03T15:00:00Z');
-export const SETTINGS: ConsentSettings = { postalAddress: 'Haven Clinic, 1 Main St, Springfield, IL 62701', nppFundraisingStatement: true };
+export const SETTINGS: ConsentSettings = { postalAddress: 'Haven Clinic, 1 Main St, Springfield, IL 62701', nppFundraisingStatement: true, timeZone: 'America/New_York' };
 
 export function step(overrides: Partial<Step> = {}): Step {
   return {

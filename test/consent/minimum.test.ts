@@ -42,4 +42,16 @@ describe('minimum necessary', () => {
     assert.ok(problems({ subject: 'Flu shots', text: 'Hi {{ patient.givenName }}' }, 'GENERAL_HEALTH_PROMOTION', false).some((m) => m.startsWith('INV-3')));
     assert.deepEqual(problems({ subject: 'Flu shots', text: 'Flu shots are available.' }, 'GENERAL_HEALTH_PROMOTION', false), []);
   });
+
+  it('CS-03 a first message may not pose as a reply or forward', () => {
+    assert.ok(problems({ subject: 'RE: your visit', text: 'x' }, 'TREATMENT').some((m) => m.startsWith('CS-03')));
+    assert.ok(problems({ subject: 'Fwd: news', text: 'x' }, 'TREATMENT').some((m) => m.startsWith('CS-03')));
+    assert.deepEqual(problems({ subject: 'Recall: your annual visit', text: 'x' }, 'TREATMENT'), []);
+  });
+
+  it('RCC-04 no third-party pixels, scripts or frames in an email', () => {
+    assert.ok(problems({ subject: 'Hi', text: 'x', html: '<img src="https://www.facebook.com/tr?id=1">' }, 'TREATMENT').some((m) => m.startsWith('RCC-04')));
+    assert.ok(problems({ subject: 'Hi', text: 'x', html: '<script src="https://ads.example/x.js"></script>' }, 'TREATMENT').some((m) => m.startsWith('RCC-04')));
+    assert.deepEqual(problems({ subject: 'Hi', text: 'x', html: '<p>Hello</p><img src="data:image/png;base64,AAAA">' }, 'TREATMENT'), []);
+  });
 });

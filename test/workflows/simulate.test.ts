@@ -65,7 +65,7 @@ describe('simulation of the appointment reminder example', () => {
 
 describe('simulation of the refill reminder example', () => {
   const journey = example('refill-reminder');
-  const filled = { fill: { id: 'f-1', filledAt: '2026-12-01T16:00:00Z', daysSupply: 30 }, prescription: { id: 'rx-9' } };
+  const filled = { fill: { id: 'f-1', filledAt: '2026-12-01T16:00:00Z', daysSupply: 30 }, prescription: { id: 'rx-9', activeUntil: '2027-06-01T00:00:00Z' } };
   const base = { start: at('2026-12-01T16:00:00Z'), patient: { givenName: 'Ben', timezone: 'America/New_York' }, trigger: filled, defaultTimeZone: 'America/New_York' };
 
   it('reminds five days before the supply runs out, and again a week later', () => {
