@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
-import { ConsentInvalidError } from '../consent/index.ts';
+import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
 import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
 import { createPatient, NewPatient, PatientChanges, updatePatient } from '../patients/index.ts';
 import { temporalHealthy, TemporalUnreachableError } from '../temporal/index.ts';
@@ -71,6 +71,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return reply.code(400).send({ error: 'invalid_journey', message: error.message, problems: error.problems });
     }
     if (error instanceof ConsentInvalidError) {
+      // FHIR clients get an OperationOutcome; everyone else Haven's problem list.
+      if (request.url.endsWith('/fhir')) return reply.code(400).type('application/fhir+json').send(operationOutcome(error.problems));
       return reply.code(400).send({ error: 'invalid_consent_record', message: error.message, problems: error.problems });
     }
     if (error instanceof z.ZodError) {
@@ -82,6 +84,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (error instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: error.message });
     const e = error as { statusCode?: number; code?: string; name?: string };
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      if (request.url.endsWith('/fhir')) {
+        return reply.code(e.statusCode).type('application/fhir+json').send(operationOutcome([{ path: 'Consent', message: 'the body is not a JSON FHIR resource' }]));
+      }
       return reply.code(e.statusCode).send({ error: 'bad_request', message: e.code ?? 'bad request' });
     }
     if (isTemporalUnavailable(error)) {
@@ -114,6 +119,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.get('/api/patients/:id/consent', async (req) => journeys.consentOverview(IdParams.parse(req.params).id));
   app.post('/api/patients/:id/authorizations', async (req, reply) =>
     reply.code(201).send(await journeys.recordAuthorization(IdParams.parse(req.params).id, req.body)),
+  );
+  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('invalid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+  app.post('/api/patients/:id/authorizations/fhir', async (req, reply) =>
+    reply.code(201).send(await journeys.recordFhirAuthorization(IdParams.parse(req.params).id, req.body)),
   );
   app.post('/api/patients/:id/authorizations/:authorizationId/revoke', async (req) => {
     const { id, authorizationId } = PatientAuth.parse(req.params);

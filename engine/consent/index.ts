@@ -1,4 +1,4 @@
-// Consent: HIPAA authorizations and their ends (revocation, expiry events), the one suppression
+// Consent: HIPAA authorizations (from the API or FHIR R4 Consent) and their ends (revocation, expiry events), the one suppression
 // ledger, confidential-communication directives and agreed restrictions — and `decide`, the pure
 // deny-by-default policy every send goes through, at enrollment and again just before sending.
 export { decide, isCommercial, isMarketing, authorizationProblems, calendarDaysBetween, FUNDRAISING_FIELDS, CHANNELS, REFILL_LAPSE_DAYS } from './decide.ts';
@@ -19,3 +19,4 @@ export {
 } from './ledger.ts';
 export type { GateRequest } from './ledger.ts';
 export { minimumNecessaryProblems, type MinimumProblem } from './minimum.ts';
+export { authorizationFromConsent, operationOutcome, EXT as FHIR_EXTENSIONS } from './fhir.ts';

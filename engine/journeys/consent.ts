@@ -2,7 +2,16 @@
 // are written to the consent ledgers, then every running run of the patient is told, so a send
 // waiting for its window is decided again at once. The send gate stays the backstop: a lost or
 // late signal can never cause a send.
-import { addDirective, addRestriction, addSuppression, createAuthorization, endAuthorization, recordUnsubscribe } from '../consent/index.ts';
+import {
+  addDirective,
+  addRestriction,
+  addSuppression,
+  authorizationFromConsent,
+  ConsentInvalidError,
+  createAuthorization,
+  endAuthorization,
+  recordUnsubscribe,
+} from '../consent/index.ts';
 import type { TrackingClaim } from '../delivery/index.ts';
 import { signalConsentChanged } from '../temporal/index.ts';
 import type { JourneyDeps } from './deps.ts';
@@ -24,6 +33,13 @@ export async function recordAuthorization(deps: JourneyDeps, patientId: string, 
   if (!created) throw new NotFoundError('patient');
   await notifyConsentChanged(deps, patientId);
   return created;
+}
+
+/** An authorization from a FHIR R4 Consent resource; refused (element by element) when incomplete. */
+export async function recordFhirAuthorization(deps: JourneyDeps, patientId: string, resource: unknown) {
+  const mapped = authorizationFromConsent(resource, patientId);
+  if (!mapped.ok) throw new ConsentInvalidError(mapped.problems);
+  return recordAuthorization(deps, patientId, mapped.input);
 }
 
 export async function endPatientAuthorization(deps: JourneyDeps, patientId: string, authorizationId: string, input: unknown) {

@@ -32,6 +32,7 @@ export function createJourneyService(deps: JourneyDeps) {
     recordEvent: (input: { name: string; patientId: string; data?: Record<string, unknown> }) => recordEvent(deps, input),
     recordEngagement: (claim: TrackingClaim) => recordEngagement(deps, claim),
     recordAuthorization: (patientId: string, input: unknown) => consent.recordAuthorization(deps, patientId, input),
+    recordFhirAuthorization: (patientId: string, resource: unknown) => consent.recordFhirAuthorization(deps, patientId, resource),
     endAuthorization: (patientId: string, authorizationId: string, input: unknown) => consent.endPatientAuthorization(deps, patientId, authorizationId, input),
     recordConsentEntry: (patientId: string, kind: 'suppression' | 'directive' | 'restriction', input: unknown) => consent.recordConsentEntry(deps, patientId, kind, input),
     consentOverview: (patientId: string) => consent.consentOverview(deps, patientId),
