@@ -1,8 +1,10 @@
-// Sends one journey email exactly once, at an allowed time. First the send rules: the send window
-// (quiet hours in the patient's time zone) and the cross-journey frequency cap, checked now, just
-// before sending, from current data. Then the ledger row (unique idempotency key), written before
-// the SMTP call, moves pending → submitted → accepted | failed | uncertain, so an activity retry
-// after a crash or an unclear SMTP outcome never sends a second copy.
+// Sends one journey email exactly once, at an allowed time, with consent. In order: an early
+// consent look (a send that may not go out is denied now rather than after waiting); the send
+// window (quiet hours in the patient's time zone); the cross-journey frequency cap, reserved under
+// a per-patient lock; then the final consent decision and the claim of the ledger row, in one
+// transaction under that lock. The row (unique idempotency key), written before the SMTP call,
+// moves pending → submitted → accepted | failed | uncertain (or denied), so an activity retry after
+// a crash or an unclear SMTP outcome never sends a second copy.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EnrollmentNotFoundError, type Prisma, type PrismaClient } from '../db/index.ts';
 import {
@@ -19,7 +21,6 @@ import {
 import { classifySmtpError, describeSmtpError, type Mailer } from './mailer.ts';
 import { addTracking, renderTemplate, type RenderContext, type TrackedEmail } from './render.ts';
 import { newTrackingId, type TrackingTokens } from './tracking.ts';
-
 
 export interface DeliveryDeps {
   db: PrismaClient;
@@ -119,6 +120,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       await db.message.update({ where: { id: message.id }, data: { status: 'uncertain' } });
       return { status: 'uncertain' };
     }
+    // A denied row keeps the reason codes where a sent one keeps the SMTP reply.
     if (message.status === 'denied') return { status: 'denied', reason: message.smtpResponse ?? 'denied' };
     if (message.status !== 'pending') return { status: message.status };
 

@@ -46,7 +46,7 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
   const to = (address: string) => stack.inbox.messages.filter((m) => m.envelope.to.includes(address));
   const decisions = (patientId: string) => stack.api.db.decision.findMany({ where: { patientId }, orderBy: { at: 'asc' } });
 
-  it('a treatment reminder goes out without any marketing authorization', async () => {
+  it('AUTH-06 a treatment reminder goes out without any marketing authorization: care is never conditioned on one', async () => {
     const event = `tx.${uid()}`;
     await publish(build({ nodes: [entry(event), send('s', { template: 'reminder' }), exit()], edges: [['start', 's'], ['s', 'done']], templates: templates('reminder') }));
     const p = await patient();
