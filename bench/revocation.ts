@@ -9,6 +9,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { loadConfig } from '../engine/config.ts';
 import { migrate } from '../engine/db/index.ts';
+import { newPayloadKeys } from '../engine/phi/index.ts';
 import { startDevInbox } from '../engine/devinbox/index.ts';
 import { createApiProcess, createWorkerProcess } from '../engine/runtime.ts';
 import { freePort, newTrackingKeys, withDatabase } from '../scripts/local-state.ts';
@@ -55,6 +56,7 @@ const config = loadConfig({
   TEMPORAL_ADDRESS: temporal.address,
   SMTP_URL: `smtp://127.0.0.1:${inbox.smtpPort}`,
   HAVEN_TRACKING_KEYS: newTrackingKeys(),
+  HAVEN_PAYLOAD_KEYS: newPayloadKeys(),
   HAVEN_POSTAL_ADDRESS: 'Bench Clinic, 1 Main St, Springfield, IL 62701',
 });
 const api = await createApiProcess(config);

@@ -1,6 +1,7 @@
 // Runtime configuration, read from the environment once. Defaults suit a single development
 // machine; README ("Configuration") lists every variable.
 import { hkdfSync } from 'node:crypto';
+import { parsePayloadKeys, type PayloadKey } from './phi/index.ts';
 
 export interface HavenConfig {
   api: { host: string; port: number; publicUrl: string };
@@ -15,6 +16,8 @@ export interface HavenConfig {
   smtp: { url: string; from: string; messageIdDomain: string };
   /** Tracking-token keys, newest first: tokens are signed with the first and verified with any. */
   trackingKeys: { id: string; secret: Buffer }[];
+  /** Temporal payload encryption keys, newest first (SEC-10). */
+  payloadKeys: PayloadKey[];
   /** Time zone for send windows of patients with none on record. */
   defaultTimeZone: string;
   webhooks: { secret: string; caFile?: string };
@@ -46,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
       messageIdDomain: env.MESSAGE_ID_DOMAIN ?? 'haven.test',
     },
     trackingKeys,
+    payloadKeys: parsePayloadKeys(env.HAVEN_PAYLOAD_KEYS),
     defaultTimeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
     consent: {
       postalAddress: env.HAVEN_POSTAL_ADDRESS ?? '',

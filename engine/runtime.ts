@@ -9,11 +9,12 @@ import type { HavenConfig } from './config.ts';
 import { createDb } from './db/index.ts';
 import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens } from './delivery/index.ts';
 import { createJourneyService } from './journeys/index.ts';
+import { havenDataConverter } from './phi/index.ts';
 import { connectClient, createJourneyWorkers } from './temporal/index.ts';
 
 export async function createApiProcess(config: HavenConfig, options: { logger?: boolean; links?: Record<string, string> } = {}) {
   const db = createDb(config.databaseUrl);
-  const temporal = connectClient(config.temporal);
+  const temporal = connectClient(config.temporal, havenDataConverter(config.payloadKeys));
   const tracking = createTrackingTokens(config.trackingKeys);
   const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
   const app = buildApi({ config, db, temporal, journeys, tracking, ...options });
@@ -48,11 +49,12 @@ export async function createWorkerProcess(config: HavenConfig, options: { workfl
     adLabel: config.consent.adLabel,
   });
   // Audience runs enroll patients, which starts journey runs: the worker needs a client too.
-  const temporal = connectClient(config.temporal);
+  const dataConverter = havenDataConverter(config.payloadKeys);
+  const temporal = connectClient(config.temporal, dataConverter);
   const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
   const webhooks = { secret: config.webhooks.secret, ...(config.webhooks.caFile ? { ca: readFileSync(config.webhooks.caFile, 'utf8') } : {}) };
   const activities = createActivities({ db, deliverJourneyEmail, journeys, webhooks, consent: config.consent });
-  const workers = await createJourneyWorkers(config.temporal, activities, options.workflowBundle);
+  const workers = await createJourneyWorkers(config.temporal, activities, dataConverter, options.workflowBundle);
   return {
     /** Runs until `shutdown()`; then releases the mail pool and the database. */
     async run() {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { newPayloadKeys } from '../engine/phi/index.ts';
 
 /** A TCP port that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -29,16 +30,16 @@ export function newTrackingKeys(): string {
 }
 
 /** Development secrets, generated once per checkout and kept in .data/secrets.json (mode 600). */
-export async function loadDevSecrets(dataDir: string): Promise<{ trackingKeys: string }> {
+export async function loadDevSecrets(dataDir: string): Promise<{ trackingKeys: string; payloadKeys: string }> {
   const file = path.join(dataDir, 'secrets.json');
-  try {
-    return JSON.parse(await readFile(file, 'utf8'));
-  } catch {
+  type Secrets = { trackingKeys: string; payloadKeys: string };
+  const existing: Partial<Secrets> = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<Secrets>, () => ({}));
+  const secrets = { trackingKeys: existing.trackingKeys ?? newTrackingKeys(), payloadKeys: existing.payloadKeys ?? newPayloadKeys() };
+  if (secrets.trackingKeys !== existing.trackingKeys || secrets.payloadKeys !== existing.payloadKeys) {
     await mkdir(dataDir, { recursive: true });
-    const secrets = { trackingKeys: newTrackingKeys() };
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-    return secrets;
   }
+  return secrets;
 }
 
 /** The same server and credentials as `url`, another database. */

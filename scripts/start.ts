@@ -29,7 +29,9 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 
 try {
   const env: Record<string, string> = {};
-  env.HAVEN_TRACKING_KEYS = process.env.HAVEN_TRACKING_KEYS ?? (await loadDevSecrets(DATA_DIR)).trackingKeys;
+  const secrets = await loadDevSecrets(DATA_DIR);
+  env.HAVEN_TRACKING_KEYS = process.env.HAVEN_TRACKING_KEYS ?? secrets.trackingKeys;
+  env.HAVEN_PAYLOAD_KEYS = process.env.HAVEN_PAYLOAD_KEYS ?? secrets.payloadKeys;
   // Commercial email must carry a real postal address (CS-07); a placeholder for development.
   env.HAVEN_POSTAL_ADDRESS = process.env.HAVEN_POSTAL_ADDRESS ?? 'Haven Development Clinic, 100 Example Street, Springfield, IL 62701';
 

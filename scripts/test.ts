@@ -2,10 +2,11 @@
 // needed) and a fresh test database — then runs every test file with node's test runner.
 // SMTP peers are started by the tests themselves (npm smtp-server). Pass files to run a subset.
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../engine/db/index.ts';
+import { newPayloadKeys } from '../engine/phi/index.ts';
 import { freePort, newTrackingKeys, withDatabase } from './local-state.ts';
 import { DATA_DIR, ROOT } from './paths.ts';
 import { ensurePostgres } from './postgres.ts';
@@ -41,6 +42,10 @@ await recreateDatabase(databaseUrl);
 await migrate(databaseUrl);
 log(`fresh test database ${new URL(databaseUrl).pathname.slice(1)}`);
 
+// Histories recorded for the replay test are encrypted with the committed fixture key.
+const payloadKeys =
+  process.env.HAVEN_RECORD_HISTORIES === '1' ? (await readFile(path.join(ROOT, 'test/histories/payload-key.txt'), 'utf8')).trim() : newPayloadKeys();
+
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
@@ -60,6 +65,7 @@ const code = await new Promise<number>((resolve) => {
         TEMPORAL_CLI: cli,
         DATABASE_URL: databaseUrl,
         HAVEN_TRACKING_KEYS: newTrackingKeys(),
+        HAVEN_PAYLOAD_KEYS: payloadKeys,
         HAVEN_POSTAL_ADDRESS: 'Haven Test Clinic, 1 Test Street, Springfield, IL 62701',
       },
     },

@@ -9,7 +9,7 @@ export type * from './generated/models.ts';
 export { migrate } from './migrate.ts';
 
 export function createDb(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: Number(process.env.HAVEN_DB_POOL ?? 10) }) });
 }
 
 /** True when `e` is Prisma's unique-constraint violation. */

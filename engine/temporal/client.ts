@@ -1,7 +1,7 @@
 // Starting, signalling and scheduling journey runs. Workflow ids are `jrny:<journeyId>:<run ref>`:
 // the journey's database id and an opaque random reference — never an MRN, email or name.
 import { Client, Connection, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowNotFoundError, type DataConverter } from '@temporalio/common';
 import {
   consentChangedSignal,
   engagementSignal,
@@ -23,9 +23,12 @@ export interface TemporalSettings {
   taskQueue: string;
 }
 
-/** Connects lazily, so the API starts (and reports itself degraded) while Temporal is down. */
-export function connectClient(settings: TemporalSettings): Client {
-  return new Client({ connection: Connection.lazy({ address: settings.address }), namespace: settings.namespace });
+/**
+ * Connects lazily, so the API starts (and reports itself degraded) while Temporal is down. The
+ * data converter encrypts every payload the client sends and decrypts what it reads.
+ */
+export function connectClient(settings: TemporalSettings, dataConverter: DataConverter): Client {
+  return new Client({ connection: Connection.lazy({ address: settings.address }), namespace: settings.namespace, dataConverter });
 }
 
 export function journeyWorkflowId(journeyId: string, runRef: string): string {

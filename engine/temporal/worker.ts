@@ -3,7 +3,9 @@
 // Run more worker processes to scale out; they share the task queues.
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { AudienceActivities, DeliveryActivities, JourneyActivities } from '../../workflows/index.ts';
+import { FAILURE_CONVERTER_PATH } from '../phi/index.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/workflows.ts', import.meta.url));
 
@@ -15,7 +17,7 @@ export interface WorkerSettings {
 }
 
 export function bundleJourneyWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
 }
 
 export interface JourneyWorkers {
@@ -27,6 +29,7 @@ export interface JourneyWorkers {
 export async function createJourneyWorkers(
   settings: WorkerSettings,
   activities: { journey: JourneyActivities & AudienceActivities; delivery: DeliveryActivities },
+  dataConverter: DataConverter,
   workflowBundle?: WorkflowBundleWithSourceMap,
 ): Promise<JourneyWorkers> {
   const connection = await NativeConnection.connect({ address: settings.address });
@@ -37,6 +40,7 @@ export async function createJourneyWorkers(
     taskQueue: settings.taskQueue,
     workflowBundle: bundle,
     activities: activities.journey,
+    dataConverter,
     maxCachedWorkflows: 1_000,
   });
   const deliveryWorker = await Worker.create({
@@ -44,7 +48,8 @@ export async function createJourneyWorkers(
     namespace: settings.namespace,
     taskQueue: settings.deliveryTaskQueue,
     activities: activities.delivery,
-    maxConcurrentActivityTaskExecutions: 20,
+    dataConverter,
+    maxConcurrentActivityTaskExecutions: Number(process.env.HAVEN_DELIVERY_CONCURRENCY ?? 20),
   });
   return {
     async run() {

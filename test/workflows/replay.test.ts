@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { havenDataConverter, parsePayloadKeys } from '../../engine/phi/index.ts';
 import { bundleJourneyWorkflows } from '../../engine/temporal/index.ts';
 import { HISTORIES_DIR } from '../support/histories.ts';
 
@@ -13,6 +14,8 @@ describe('recorded journey histories replay on the current code', () => {
   it('every committed history replays without nondeterminism', async () => {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort();
+    // Recorded with the committed fixture key (histories from before payload encryption are plain).
+    const dataConverter = havenDataConverter(parsePayloadKeys((await readFile(new URL('payload-key.txt', HISTORIES_DIR), 'utf8')).trim()));
     assert.ok(files.length >= 6, `expected recorded histories, found ${files.length}`);
     const histories = await Promise.all(
       files.map(async (file) => {
@@ -23,7 +26,7 @@ describe('recorded journey histories replay on the current code', () => {
     const workflowBundle = await bundleJourneyWorkflows();
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'haven-replay' }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter, replayName: 'haven-replay' }, histories)) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }

@@ -1,0 +1,84 @@
+// SEC-10: canary PHI planted in a patient, the trigger data and the templates never reaches
+// Temporal in plaintext — not in history (inputs, results, signals), not in failures, not in
+// visibility. Read back raw, with the CLI and no codec, the way anyone with server access would.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import https from 'node:https';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { PayloadEncryptionCodec } from '../../engine/phi/index.ts';
+import { build, entry, exit, send } from '../support/build.ts';
+import { startStack, type Stack } from '../support/stack.ts';
+
+const run = promisify(execFile);
+const canary = (label: string) => `${label}${randomBytes(5).toString('hex')}`;
+
+describe('SEC-10 no plaintext PHI in Temporal', () => {
+  let stack: Stack;
+  let hooks: https.Server;
+  let hookUrl: string;
+  const certDir = mkdtempSync(path.join(tmpdir(), 'haven-canary-'));
+  before(async () => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' });
+    // A webhook receiver that always fails: its activity failure lands in history.
+    hooks = https.createServer({ key: readFileSync(path.join(certDir, 'key.pem')), cert: readFileSync(path.join(certDir, 'cert.pem')) }, (_req, res) => res.writeHead(500).end());
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', () => r()));
+    hookUrl = `https://127.0.0.1:${(hooks.address() as { port: number }).port}/hook`;
+    stack = await startStack({ env: { HAVEN_WEBHOOK_CA_FILE: path.join(certDir, 'cert.pem') } });
+    await stack.startWorker();
+  });
+  after(async () => {
+    await stack.close();
+    hooks.close();
+  });
+
+  it('SEC-10 canaries in the patient, trigger data and templates appear nowhere in raw history or visibility; failures are encoded', async () => {
+    const [name, email, diagnosis, templateText] = [canary('Zed'), `${canary('mail')}@example.test`, canary('DX'), canary('TPL')];
+    const event = `canary.${randomBytes(3).toString('hex')}`;
+    const definition = build({
+      data: { trigger: { dx: 'string' } },
+      nodes: [
+        entry(event),
+        { id: 'c', type: 'condition', when: `trigger.dx == "${diagnosis}"` },
+        send('s', { template: 'note' }),
+        { id: 'h', type: 'webhook', url: hookUrl },
+        exit(),
+      ],
+      edges: [['start', 'c'], ['c', 's', 'true'], ['c', 'h', 'false'], ['s', 'h'], ['h', 'done']],
+      templates: { note: { subject: 'A note from your care team', text: `Dear {{ patient.givenName }}, ${templateText}` } },
+    });
+    const journey = await stack.request('POST', '/api/journeys', definition);
+    await stack.request('POST', `/api/journeys/${journey.body.id}/publish`);
+    const patient = await stack.request('POST', '/api/patients', { email, givenName: name });
+    const events = await stack.request('POST', '/api/events', { name: event, patientId: patient.body.id, data: { dx: diagnosis } });
+    const { workflowId } = events.body.enrollments[0];
+    const mail = await stack.inbox.waitFor((m) => m.envelope.to.includes(email));
+    assert.match(mail.text, new RegExp(name), 'the patient did get their personal message');
+    assert.equal((await stack.api.temporal.workflow.getHandle(workflowId).result()).outcome, 'completed');
+
+    const cli = process.env.TEMPORAL_CLI!;
+    const address = ['--address', process.env.TEMPORAL_ADDRESS!];
+    const history = (await run(cli, ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', ...address], { maxBuffer: 32 * 1024 * 1024 })).stdout;
+    const visibility = (await run(cli, ['workflow', 'list', '--query', `WorkflowId = "${workflowId}"`, '--output', 'json', ...address])).stdout;
+    for (const [label, value] of Object.entries({ name, email, diagnosis, templateText })) {
+      assert.ok(!history.includes(value), `${label} found in raw history`);
+      assert.ok(!visibility.includes(value), `${label} found in visibility`);
+      assert.ok(!workflowId.includes(value), `${label} in the workflow id`);
+    }
+    assert.ok(history.includes('binary/encrypted') || history.includes('YmluYXJ5L2VuY3J5cHRlZA=='), 'payloads are encrypted');
+    // The webhook failed for good: its failure is in history, with the message encoded.
+    const failed = JSON.parse(history).events.filter((e: { eventType: string }) => /ACTIVITY_TASK_FAILED|ActivityTaskFailed/.test(e.eventType));
+    assert.ok(failed.length >= 1, 'an activity failure was recorded');
+    for (const e of failed) assert.equal(e.activityTaskFailedEventAttributes.failure.message, 'Encoded failure');
+    // With the key, the same payload is whole again (what an authorized codec-server user sees).
+    const raw = await stack.api.temporal.workflow.getHandle(workflowId).fetchHistory();
+    const input = raw.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    const [plain] = await new PayloadEncryptionCodec(stack.config.payloadKeys).decode([input as never]);
+    assert.ok(Buffer.from(plain!.data!).toString().includes(templateText));
+  });
+});
