@@ -12,7 +12,7 @@ import { migrate } from '../engine/db/index.ts';
 import { newPayloadKeys } from '../engine/phi/index.ts';
 import { startDevInbox } from '../engine/devinbox/index.ts';
 import { createApiProcess, createWorkerProcess } from '../engine/runtime.ts';
-import { freePort, newTrackingKeys, withDatabase } from '../scripts/local-state.ts';
+import { freePort, newAuditKeys, newTrackingKeys, withDatabase } from '../scripts/local-state.ts';
 import { DATA_DIR } from '../scripts/paths.ts';
 import { ensurePostgres } from '../scripts/postgres.ts';
 import { ensureTemporalCli } from '../scripts/temporal-cli.ts';
@@ -57,6 +57,7 @@ const config = loadConfig({
   SMTP_URL: `smtp://127.0.0.1:${inbox.smtpPort}`,
   HAVEN_TRACKING_KEYS: newTrackingKeys(),
   HAVEN_PAYLOAD_KEYS: newPayloadKeys(),
+  HAVEN_AUDIT_KEYS: newAuditKeys(),
   HAVEN_POSTAL_ADDRESS: 'Bench Clinic, 1 Main St, Springfield, IL 62701',
 });
 const api = await createApiProcess(config);

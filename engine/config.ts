@@ -18,6 +18,10 @@ export interface HavenConfig {
   trackingKeys: { id: string; secret: Buffer }[];
   /** Temporal payload encryption keys, newest first (SEC-10). */
   payloadKeys: PayloadKey[];
+  /** Keys that sign audit checkpoints (kept apart from the database), newest first. */
+  auditKeys: { id: string; secret: Buffer }[];
+  /** How often the API signs a checkpoint of the audit chains. */
+  auditCheckpointMinutes: number;
   /** Time zone for send windows of patients with none on record. */
   defaultTimeZone: string;
   webhooks: { secret: string; caFile?: string };
@@ -38,7 +42,7 @@ export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/haven'
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
   const port = Number(env.PORT ?? 3000);
   const host = env.HOST ?? '127.0.0.1';
-  const trackingKeys = parseKeys(env.HAVEN_TRACKING_KEYS);
+  const trackingKeys = parseKeys(env.HAVEN_TRACKING_KEYS, 'HAVEN_TRACKING_KEYS');
   return {
     api: { host, port, publicUrl: (env.PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '') },
     databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
@@ -50,6 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     },
     trackingKeys,
     payloadKeys: parsePayloadKeys(env.HAVEN_PAYLOAD_KEYS),
+    auditKeys: parseKeys(env.HAVEN_AUDIT_KEYS, 'HAVEN_AUDIT_KEYS'),
+    auditCheckpointMinutes: Number(env.HAVEN_AUDIT_CHECKPOINT_MINUTES ?? 60),
     defaultTimeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
     consent: {
       postalAddress: env.HAVEN_POSTAL_ADDRESS ?? '',
@@ -75,14 +81,14 @@ export function temporalConfig(env: NodeJS.ProcessEnv = process.env): HavenConfi
   };
 }
 
-/** `HAVEN_TRACKING_KEYS=k2:<base64 secret>,k1:<base64 secret>` — at least 32 bytes each. */
-function parseKeys(text: string | undefined): HavenConfig['trackingKeys'] {
-  if (!text) throw new Error('HAVEN_TRACKING_KEYS is not set (npm start generates one under .data/; see README "Configuration")');
+/** `NAME=k2:<base64 secret>,k1:<base64 secret>` — at least 32 bytes each, newest first. */
+function parseKeys(text: string | undefined, name: string): { id: string; secret: Buffer }[] {
+  if (!text) throw new Error(`${name} is not set (npm start generates one under .data/; see README "Configuration")`);
   return text.split(',').map((entry) => {
     const [id, b64] = entry.trim().split(':');
     const secret = Buffer.from(b64 ?? '', 'base64');
     if (!id || !/^[A-Za-z0-9]{1,8}$/.test(id) || secret.length < 32) {
-      throw new Error('HAVEN_TRACKING_KEYS entries must be "<id>:<base64 secret of at least 32 bytes>"');
+      throw new Error(`${name} entries must be "<id>:<base64 secret of at least 32 bytes>"`);
     }
     return { id, secret };
   });

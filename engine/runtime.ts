@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
+import { writeCheckpoints } from './audit/index.ts';
 import { buildApi } from './api/index.ts';
 import type { HavenConfig } from './config.ts';
 import { createDb } from './db/index.ts';
@@ -18,6 +19,9 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
   const tracking = createTrackingTokens(config.trackingKeys);
   const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
   const app = buildApi({ config, db, temporal, journeys, tracking, ...options });
+  // Periodic signed checkpoints of the audit chains (LOG-02); failures are retried next time.
+  const checkpoints = setInterval(() => void writeCheckpoints(db, config.auditKeys[0]!).catch(() => {}), config.auditCheckpointMinutes * 60_000);
+  checkpoints.unref();
   return {
     app,
     db,
@@ -27,6 +31,7 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
       return app.listen({ host: config.api.host, port: config.api.port });
     },
     async close() {
+      clearInterval(checkpoints);
       await app.close();
       await temporal.connection.close();
       await db.$disconnect();

@@ -29,13 +29,21 @@ export function newTrackingKeys(): string {
   return `k1:${randomBytes(32).toString('base64')}`;
 }
 
+export function newAuditKeys(): string {
+  return `a1:${randomBytes(32).toString('base64')}`;
+}
+
 /** Development secrets, generated once per checkout and kept in .data/secrets.json (mode 600). */
-export async function loadDevSecrets(dataDir: string): Promise<{ trackingKeys: string; payloadKeys: string }> {
+export async function loadDevSecrets(dataDir: string): Promise<{ trackingKeys: string; payloadKeys: string; auditKeys: string }> {
   const file = path.join(dataDir, 'secrets.json');
-  type Secrets = { trackingKeys: string; payloadKeys: string };
+  type Secrets = { trackingKeys: string; payloadKeys: string; auditKeys: string };
   const existing: Partial<Secrets> = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<Secrets>, () => ({}));
-  const secrets = { trackingKeys: existing.trackingKeys ?? newTrackingKeys(), payloadKeys: existing.payloadKeys ?? newPayloadKeys() };
-  if (secrets.trackingKeys !== existing.trackingKeys || secrets.payloadKeys !== existing.payloadKeys) {
+  const secrets: Secrets = {
+    trackingKeys: existing.trackingKeys ?? newTrackingKeys(),
+    payloadKeys: existing.payloadKeys ?? newPayloadKeys(),
+    auditKeys: existing.auditKeys ?? newAuditKeys(),
+  };
+  if (Object.keys(secrets).some((k) => secrets[k as keyof Secrets] !== existing[k as keyof Secrets])) {
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }

@@ -32,6 +32,7 @@ try {
   const secrets = await loadDevSecrets(DATA_DIR);
   env.HAVEN_TRACKING_KEYS = process.env.HAVEN_TRACKING_KEYS ?? secrets.trackingKeys;
   env.HAVEN_PAYLOAD_KEYS = process.env.HAVEN_PAYLOAD_KEYS ?? secrets.payloadKeys;
+  env.HAVEN_AUDIT_KEYS = process.env.HAVEN_AUDIT_KEYS ?? secrets.auditKeys;
   // Commercial email must carry a real postal address (CS-07); a placeholder for development.
   env.HAVEN_POSTAL_ADDRESS = process.env.HAVEN_POSTAL_ADDRESS ?? 'Haven Development Clinic, 100 Example Street, Springfield, IL 62701';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../engine/db/index.ts';
 import { newPayloadKeys } from '../engine/phi/index.ts';
-import { freePort, newTrackingKeys, withDatabase } from './local-state.ts';
+import { freePort, newAuditKeys, newTrackingKeys, withDatabase } from './local-state.ts';
 import { DATA_DIR, ROOT } from './paths.ts';
 import { ensurePostgres } from './postgres.ts';
 import { ensureTemporalCli } from './temporal-cli.ts';
@@ -66,6 +66,7 @@ const code = await new Promise<number>((resolve) => {
         DATABASE_URL: databaseUrl,
         HAVEN_TRACKING_KEYS: newTrackingKeys(),
         HAVEN_PAYLOAD_KEYS: payloadKeys,
+        HAVEN_AUDIT_KEYS: newAuditKeys(),
         HAVEN_POSTAL_ADDRESS: 'Haven Test Clinic, 1 Test Street, Springfield, IL 62701',
       },
     },

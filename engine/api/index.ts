@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
+import { verifyAudit, writeCheckpoints } from '../audit/index.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
 import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
 import { createPatient, NewPatient, PatientChanges, updatePatient } from '../patients/index.ts';
@@ -143,6 +144,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       reply.code(201).send(await journeys.recordConsentEntry(IdParams.parse(req.params).id, kind, req.body)),
     );
   }
+
+  // LOG-02: recompute the hash chains and check the signed checkpoints; sign a new checkpoint.
+  app.get('/api/audit/verify', async (_req, reply) => {
+    const result = await verifyAudit(db, config.auditKeys);
+    return reply.code(result.ok ? 200 : 409).send(result);
+  });
+  app.post('/api/audit/checkpoints', async (_req, reply) => reply.code(201).send({ written: await writeCheckpoints(db, config.auditKeys[0]!) }));
 
   app.get('/api/journeys', async () => journeys.listJourneys());
   app.post('/api/journeys', async (req, reply) => reply.code(201).send(await journeys.createJourney(req.body)));

@@ -1,7 +1,12 @@
-// Audit: an append-only record of who did what to journeys and consent (the database refuses
-// updates and deletes). Details carry ids, counts and categories — never PHI values. Hash
-// chaining, signed checkpoints and verification build on this table.
+// Audit: the append-only, hash-chained record of who did what to journeys and consent (the
+// database refuses updates and deletes; the chain and signed checkpoints reveal edits made around
+// that). Details carry ids, counts and categories — never PHI values. Consent decisions form a
+// second chain (engine/consent writes them through `appendToChain`).
 import type { Prisma, PrismaClient } from '../db/index.ts';
+import { appendToChain, inTransaction, verifyChain, verifyCheckpoints, writeCheckpoints, type ChainProblem, type ChainReport, type CheckpointKey } from './chain.ts';
+
+export { appendToChain, canonicalJson, inTransaction, type Chain, type ChainProblem, type CheckpointKey } from './chain.ts';
+export { writeCheckpoints } from './chain.ts';
 
 export interface AuditEntry {
   principal: string;
@@ -13,16 +18,32 @@ export interface AuditEntry {
 }
 
 export async function recordAudit(db: PrismaClient | Prisma.TransactionClient, entry: AuditEntry): Promise<void> {
-  await db.auditEvent.create({
-    data: {
-      principal: entry.principal,
-      action: entry.action,
-      objectType: entry.objectType,
-      objectId: entry.objectId ?? null,
-      outcome: entry.outcome,
-      details: (entry.details ?? {}) as object,
-    },
-  });
+  const content = {
+    at: new Date(),
+    principal: entry.principal,
+    action: entry.action,
+    objectType: entry.objectType,
+    objectId: entry.objectId ?? null,
+    outcome: entry.outcome,
+    details: JSON.parse(JSON.stringify(entry.details ?? {})) as Prisma.InputJsonValue,
+  };
+  await inTransaction(db, (tx) => appendToChain(tx, 'audit', content, (link) => tx.auditEvent.create({ data: { ...content, ...link } })));
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  chains: { audit: ChainReport; decision: ChainReport };
+  checkpoints: number;
+  problems: ChainProblem[];
+}
+
+/** LOG-02: recomputes both chains and checks every signed checkpoint. */
+export async function verifyAudit(db: PrismaClient, keys: CheckpointKey[]): Promise<AuditVerification> {
+  const audit = await verifyChain(db, 'audit');
+  const decision = await verifyChain(db, 'decision');
+  const checkpoints = await verifyCheckpoints(db, keys);
+  const problems = [...audit.problems, ...decision.problems, ...checkpoints.problems];
+  return { ok: problems.length === 0, chains: { audit: audit.report, decision: decision.report }, checkpoints: checkpoints.checked, problems };
 }
 
 /** Until people sign in (a later issue), API actions are attributed to this principal. */

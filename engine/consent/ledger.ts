@@ -3,6 +3,7 @@
 // arriving later applies to the next send (AUTH-04 abuse case: revocation mid-flight).
 import { z } from 'zod';
 import { PURPOSES, type JourneyDefinition, type NodeOf } from '../../workflows/index.ts';
+import { appendToChain, inTransaction } from '../audit/index.ts';
 import type { Prisma, PrismaClient } from '../db/index.ts';
 import { CHANNELS, decide, type ConsentFacts, type ConsentSettings, type Decision, type Step } from './decide.ts';
 import { authorizationDefects, expiryInstant, NewAuthorization, type AuthorizationProblem } from './authorizations.ts';
@@ -68,22 +69,21 @@ export interface GateRequest {
 export async function gate(tx: Tx, settings: ConsentSettings, request: GateRequest, now = new Date(), recordAllow = true): Promise<Decision> {
   const decision = decide(request.step, await loadConsentFacts(tx, request.patientId), settings, now);
   if (decision.allow && !recordAllow) return decision;
-  await tx.decision.create({
-    data: {
-      at: now,
-      patientId: request.patientId,
-      enrollmentId: request.enrollmentId ?? null,
-      nodeId: request.nodeId ?? null,
-      phase: request.phase,
-      purpose: request.step.purpose,
-      channel: request.step.channel,
-      allow: decision.allow,
-      reasons: decision.reasons,
-      authorizationId: decision.authorizationIdUsed ?? null,
-      contactPoint: decision.contactPoint ?? null,
-      principal: request.principal,
-    },
-  });
+  const content = {
+    at: now,
+    patientId: request.patientId,
+    enrollmentId: request.enrollmentId ?? null,
+    nodeId: request.nodeId ?? null,
+    phase: request.phase,
+    purpose: request.step.purpose,
+    channel: request.step.channel,
+    allow: decision.allow,
+    reasons: decision.reasons,
+    authorizationId: decision.authorizationIdUsed ?? null,
+    contactPoint: decision.contactPoint ?? null,
+    principal: request.principal,
+  };
+  await inTransaction(tx, (t) => appendToChain(t, 'decision', content, (link) => t.decision.create({ data: { ...content, ...link } })));
   return decision;
 }
 

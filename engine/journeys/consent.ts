@@ -66,7 +66,7 @@ export async function consentOverview({ db }: JourneyDeps, patientId: string) {
     db.suppression.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
     db.directive.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
     db.restriction.findMany({ where: { patientId }, orderBy: { agreedAt: 'desc' } }),
-    db.decision.findMany({ where: { patientId }, orderBy: { at: 'desc' }, take: 50 }),
+    db.decision.findMany({ where: { patientId }, orderBy: { at: 'desc' }, take: 50, omit: { seq: true, prevHash: true, hash: true } }),
   ]);
   return { authorizations, suppressions, directives, restrictions, decisions };
 }

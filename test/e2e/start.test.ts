@@ -56,7 +56,7 @@ describe('npm start', () => {
       DEV_INBOX_SMTP_PORT: String(ports.smtp),
       DEV_INBOX_PORT: String(ports.inbox),
     };
-    for (const inherited of ['TEMPORAL_ADDRESS', 'HAVEN_TRACKING_KEYS', 'HAVEN_PAYLOAD_KEYS', 'SMTP_URL', 'PUBLIC_URL']) delete env[inherited];
+    for (const inherited of ['TEMPORAL_ADDRESS', 'HAVEN_TRACKING_KEYS', 'HAVEN_PAYLOAD_KEYS', 'HAVEN_AUDIT_KEYS', 'SMTP_URL', 'PUBLIC_URL']) delete env[inherited];
 
     const first = await start(env);
     const api = `http://127.0.0.1:${ports.api}`;
