@@ -55,6 +55,7 @@ describe('npm start', () => {
       TEMPORAL_UI_PORT: String(ports.ui),
       DEV_INBOX_SMTP_PORT: String(ports.smtp),
       DEV_INBOX_PORT: String(ports.inbox),
+      HAVEN_HTTP_LOG: '1', // request logs on: they must still carry no PHI (SEC-11)
     };
     for (const inherited of ['TEMPORAL_ADDRESS', 'HAVEN_TRACKING_KEYS', 'HAVEN_PAYLOAD_KEYS', 'HAVEN_AUDIT_KEYS', 'SMTP_URL', 'PUBLIC_URL']) delete env[inherited];
 
@@ -72,7 +73,8 @@ describe('npm start', () => {
     const journey = await (await fetch(`${api}/api/journeys`, { method: 'POST', headers: json, body: JSON.stringify(followUpJourney({ event, timeout: 'PT30S' })) })).json() as { id: string };
     await fetch(`${api}/api/journeys/${journey.id}/publish`, { method: 'POST' });
     const email = `start-${randomUUID().slice(0, 8)}@example.test`;
-    const patient = await (await fetch(`${api}/api/patients`, { method: 'POST', headers: json, body: JSON.stringify({ email, givenName: 'Nia' }) })).json() as { id: string };
+    const canaryName = `Nia${randomUUID().slice(0, 6)}`;
+    const patient = await (await fetch(`${api}/api/patients`, { method: 'POST', headers: json, body: JSON.stringify({ email, givenName: canaryName }) })).json() as { id: string };
     await fetch(`${api}/api/events`, { method: 'POST', headers: json, body: JSON.stringify({ name: event, patientId: patient.id }) });
     const inboxApi = `http://127.0.0.1:${ports.inbox}/api/messages`;
     type Listed = { id: number; to: string; subject: string; html: string };
@@ -88,6 +90,9 @@ describe('npm start', () => {
     }, 'the opened-branch email');
 
     assert.equal(await stop(first.child), 0);
+    // SEC-11: everything the stack printed — API request logs, worker, Temporal — is free of PHI.
+    assert.match(first.output(), /"route":"\/api\/patients"/, 'request logs were on');
+    for (const phi of [email, canaryName]) assert.ok(!first.output().includes(phi), `PHI in the logs: ${phi}`);
     for (const port of Object.values(ports)) assert.equal(await portInUse(port), false, `port ${port} released`);
     assert.ok((await readdir(dataDir)).includes('temporal.sqlite'));
 
