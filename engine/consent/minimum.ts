@@ -2,6 +2,7 @@
 // published and again when a message is rendered. Pure: callers supply the fields a template
 // reads (from Liquid's static analysis) and its source text.
 import type { Purpose, Template } from '../../workflows/index.ts';
+import { scanForPhi } from '../phi/index.ts';
 import { FUNDRAISING_FIELDS } from './decide.ts';
 
 const NAME = ['patient.givenName', 'patient.familyName'];
@@ -44,6 +45,8 @@ export function minimumNecessaryProblems(
   if (fieldsByPart.subject.length) {
     problems.push({ part: 'subject', message: `MIN-03: the subject may not contain patient data (it reads ${fieldsByPart.subject.join(', ')})` });
   }
+  const identifiers = [...new Set(scanForPhi(template.subject).map((f) => f.category))];
+  if (identifiers.length) problems.push({ part: 'subject', message: `MIN-03: the subject contains an identifier (${identifiers.join(', ')})` });
   const term = CONDITION_TERMS.exec(template.subject);
   if (term) problems.push({ part: 'subject', message: `MIN-03: the subject names a health condition or service ("${term[0]}")` });
 

@@ -1,11 +1,12 @@
 // PHI protection for what leaves Haven: the AES-256-GCM payload codec and the failure converter
-// that keep Temporal's history, visibility and Web UI free of plaintext, and the data converter
-// every Temporal client, worker and replay uses.
+// that keep Temporal's history, visibility and Web UI free of plaintext, the data converter every
+// Temporal client, worker and replay uses, and a scanner for Safe Harbor identifiers in text.
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { PayloadEncryptionCodec, type PayloadKey } from './codec.ts';
 
 export { PayloadEncryptionCodec, parsePayloadKeys, newPayloadKeys, type PayloadKey } from './codec.ts';
+export { redactPhi, scanForPhi, type Finding, type PhiCategory } from './scanner.ts';
 
 export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
 

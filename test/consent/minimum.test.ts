@@ -31,6 +31,8 @@ describe('minimum necessary', () => {
     assert.ok(problems({ subject: 'Your HIV test results are ready', text: 'x' }, 'TREATMENT').some((m) => m.includes('health condition') && m.includes('HIV')));
     assert.ok(problems({ subject: 'About your diabetes care', text: 'x' }, 'CARE_COORDINATION').some((m) => m.includes('diabetes')));
     assert.deepEqual(problems({ subject: 'A message from your care team', text: 'Hi {{ patient.givenName }}' }, 'TREATMENT'), []);
+    assert.ok(problems({ subject: 'Your visit on 03/14/2026 (MRN: A1234567)', text: 'x' }, 'TREATMENT').some((m) => m.includes('identifier') && m.includes('MRN') && m.includes('DATE')));
+    assert.ok(problems({ subject: 'Questions? Call 217-555-0134', text: 'x' }, 'TREATMENT').some((m) => m.includes('PHONE')));
   });
 
   it('MIN-03 links may not carry template data (tokens only), in text or HTML', () => {
