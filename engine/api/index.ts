@@ -10,6 +10,7 @@ import type { PrismaClient } from '../db/index.ts';
 import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
 import { verifyAudit, writeCheckpoints } from '../audit/index.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
+import { exportEngagementDeidentified } from '../exports/index.ts';
 import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
 import { createPatient, NewPatient, PatientChanges, updatePatient } from '../patients/index.ts';
 import { temporalHealthy, TemporalUnreachableError } from '../temporal/index.ts';
@@ -151,6 +152,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(result.ok ? 200 : 409).send(result);
   });
   app.post('/api/audit/checkpoints', async (_req, reply) => reply.code(201).send({ written: await writeCheckpoints(db, config.auditKeys[0]!) }));
+
+  // DEID-01..04: engagement data, de-identified (Safe Harbor).
+  const ExportRequest = z.object({ journeyId: z.string().min(1).max(100).optional() }).strict();
+  app.post('/api/exports/engagement', async (req) => exportEngagementDeidentified(db, ExportRequest.parse(req.body ?? {})));
 
   app.get('/api/journeys', async () => journeys.listJourneys());
   app.post('/api/journeys', async (req, reply) => reply.code(201).send(await journeys.createJourney(req.body)));

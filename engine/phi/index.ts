@@ -7,6 +7,7 @@ import { PayloadEncryptionCodec, type PayloadKey } from './codec.ts';
 
 export { PayloadEncryptionCodec, parsePayloadKeys, newPayloadKeys, type PayloadKey } from './codec.ts';
 export { redactPhi, scanForPhi, type Finding, type PhiCategory } from './scanner.ts';
+export { ageAt, deidentifyRow, RESTRICTED_ZIP3, zip3, type DeidOptions, type FieldKind } from './deid.ts';
 
 export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
 

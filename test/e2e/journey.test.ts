@@ -156,6 +156,26 @@ describe('a published journey runs from an event to delivered emails and an enga
     await stack.inbox.waitFor(mailTo(p.email, SUBJECT.tour), 15_000);
   });
 
+  it('DEID-01 DEID-04 engagement exports are de-identified, coded per export, and audited', async () => {
+    const journey = await publishJourney('PT1M');
+    const email = `deid-${randomUUID().slice(0, 8)}@example.test`;
+    const patient = await stack.request('POST', '/api/patients', { email, givenName: 'Orla', familyName: 'Quist', attributes: { zip: '03601', birthDate: '1930-01-01' } });
+    await stack.request('POST', '/api/events', { name: journey.event, patientId: patient.body.id });
+    const welcome = await stack.inbox.waitFor(mailTo(email, SUBJECT.welcome));
+    await fetch(pixelUrl(welcome.html));
+    const exported = async () => (await stack.request('POST', '/api/exports/engagement', { journeyId: journey.id })).body;
+    const first = await eventually(async () => ((await exported()).rows.length ? await exported() : undefined), 'an engagement to export');
+    assert.match(first.label, /de-identified/);
+    assert.deepEqual(first.rows.map((r: any) => [r.engagement, r.zip, r.birthDate, r.age, r.journeyId]), [['opened', '000', null, '90+', journey.id]]);
+    const text = JSON.stringify(first);
+    for (const identifier of [email, 'Orla', 'Quist', patient.body.id, '1930']) assert.ok(!text.includes(identifier), identifier);
+    const second = await exported();
+    assert.notEqual(second.rows[0].subject, first.rows[0].subject, 'codes differ between exports: they cannot be joined');
+    const mapping = await stack.api.db.reidentificationCode.findUniqueOrThrow({ where: { code: first.rows[0].subject } });
+    assert.equal(mapping.patientId, patient.body.id);
+    assert.ok(await stack.api.db.auditEvent.findFirst({ where: { action: 'export.deidentified', objectId: first.exportId } }));
+  });
+
   it('an invalid definition is refused with the node and reason, and nothing is saved', async () => {
     const before = await stack.api.db.journey.count();
     const cases: [string, (d: any) => void, string, RegExp][] = [
