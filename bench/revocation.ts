@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
+import { createApiKey } from '../engine/auth/index.ts';
 import { loadConfig } from '../engine/config.ts';
 import { migrate } from '../engine/db/index.ts';
 import { newPayloadKeys } from '../engine/phi/index.ts';
@@ -65,8 +66,9 @@ await api.listen();
 const worker = await createWorkerProcess(config);
 const running = worker.run();
 const base = `http://127.0.0.1:${port}`;
+const apiKey = await createApiKey(api.db, `bench-${randomUUID().slice(0, 8)}`, 'admin');
 const post = async (p: string, body?: unknown) => {
-  const res = await fetch(`${base}${p}`, { method: 'POST', headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   if (!res.ok) throw new Error(`${p} answered ${res.status}: ${await res.text()}`);
   return res.json() as Promise<any>;
 };

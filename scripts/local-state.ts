@@ -34,14 +34,17 @@ export function newAuditKeys(): string {
 }
 
 /** Development secrets, generated once per checkout and kept in .data/secrets.json (mode 600). */
-export async function loadDevSecrets(dataDir: string): Promise<{ trackingKeys: string; payloadKeys: string; auditKeys: string }> {
+export type DevSecrets = { trackingKeys: string; payloadKeys: string; auditKeys: string; apiKey?: string };
+
+export async function loadDevSecrets(dataDir: string): Promise<DevSecrets> {
   const file = path.join(dataDir, 'secrets.json');
-  type Secrets = { trackingKeys: string; payloadKeys: string; auditKeys: string };
+  type Secrets = DevSecrets;
   const existing: Partial<Secrets> = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<Secrets>, () => ({}));
   const secrets: Secrets = {
     trackingKeys: existing.trackingKeys ?? newTrackingKeys(),
     payloadKeys: existing.payloadKeys ?? newPayloadKeys(),
     auditKeys: existing.auditKeys ?? newAuditKeys(),
+    ...(existing.apiKey ? { apiKey: existing.apiKey } : {}),
   };
   if (Object.keys(secrets).some((k) => secrets[k as keyof Secrets] !== existing[k as keyof Secrets])) {
     await mkdir(dataDir, { recursive: true });
@@ -55,4 +58,9 @@ export function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+export async function saveDevSecrets(dataDir: string, secrets: DevSecrets): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(path.join(dataDir, 'secrets.json'), JSON.stringify(secrets, null, 2), { mode: 0o600 });
 }

@@ -8,7 +8,9 @@ import { migrate } from '../engine/db/index.ts';
 import { buildDevInboxHttp, startDevInbox } from '../engine/devinbox/index.ts';
 import { createApiProcess } from '../engine/runtime.ts';
 import { ensureSearchAttributes } from '../engine/temporal/index.ts';
-import { loadDevSecrets, portInUse } from './local-state.ts';
+import { createApiKey, principalFromApiKey } from '../engine/auth/index.ts';
+import { createDb } from '../engine/db/index.ts';
+import { loadDevSecrets, portInUse, saveDevSecrets } from './local-state.ts';
 import { DATA_DIR, ROOT } from './paths.ts';
 import { ensurePostgres } from './postgres.ts';
 import { ensureTemporalCli } from './temporal-cli.ts';
@@ -41,6 +43,14 @@ try {
   env.DATABASE_URL = postgres.databaseUrl;
   const migrations = await migrate(postgres.databaseUrl);
   log(`PostgreSQL (${postgres.source}): ${migrations.applied.length ? `applied ${migrations.applied.join(', ')}` : 'schema up to date'}`);
+
+  // A development admin API key, kept in .data/secrets.json (only its hash is in the database).
+  const db = createDb(postgres.databaseUrl);
+  if (!secrets.apiKey || !(await principalFromApiKey(db, `Bearer ${secrets.apiKey}`))) {
+    secrets.apiKey = await createApiKey(db, `dev-admin-${Date.now()}`, 'admin');
+    await saveDevSecrets(DATA_DIR, secrets);
+  }
+  await db.$disconnect();
 
   const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
   let uiUrl = process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${temporalPort + 1000}`;
@@ -110,6 +120,7 @@ try {
 
   log('ready:');
   log(`  API and home page   ${config.api.publicUrl}`);
+  log(`  API key (admin)     ${secrets.apiKey}  (also in ${path.join(DATA_DIR, 'secrets.json')})`);
   log(`  Temporal Web UI     ${uiUrl}`);
   if (links['Dev inbox']) log(`  Dev inbox           ${links['Dev inbox']} (SMTP ${env.SMTP_URL})`);
   log(`Ctrl-C stops everything; data stays in ${DATA_DIR}`);

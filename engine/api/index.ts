@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
-import { verifyAudit, writeCheckpoints } from '../audit/index.ts';
+import { recordAudit, verifyAudit, writeCheckpoints } from '../audit/index.ts';
+import { can, principalFromApiKey, type Permission, type Principal } from '../auth/index.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
 import { exportEngagementDeidentified } from '../exports/index.ts';
 import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
@@ -43,6 +44,49 @@ const tokenOf = (params: unknown): string => {
 
 const EDITOR_PAGE = new URL('../../editor/index.html', import.meta.url);
 
+/** Routes anyone may call: health, and what mail clients and patients reach from an email. */
+export const PUBLIC_ROUTES = ['GET /healthz', 'GET /t/o/:token', 'GET /t/c/:token', 'GET /u/:token', 'POST /u/:token', 'GET /', 'GET /editor/'];
+
+/** The permission every other route needs. A route missing here is refused to everyone. */
+export const ROUTE_PERMISSIONS: Record<string, Permission> = {
+  'POST /api/patients': 'patients:write',
+  'PATCH /api/patients/:id': 'patients:write',
+  'GET /api/patients/:id/consent': 'consent:read',
+  'POST /api/patients/:id/authorizations': 'consent:write',
+  'POST /api/patients/:id/authorizations/fhir': 'consent:write',
+  'POST /api/patients/:id/authorizations/:authorizationId/revoke': 'consent:write',
+  'POST /api/patients/:id/authorizations/:authorizationId/end': 'consent:write',
+  'POST /api/patients/:id/suppressions': 'consent:write',
+  'POST /api/patients/:id/directives': 'consent:write',
+  'POST /api/patients/:id/restrictions': 'consent:write',
+  'GET /api/audit/verify': 'audit:read',
+  'POST /api/audit/checkpoints': 'audit:write',
+  'POST /api/exports/engagement': 'exports:deidentified',
+  'GET /api/journeys': 'journeys:read',
+  'POST /api/journeys': 'journeys:write',
+  'POST /api/journeys/validate': 'journeys:read',
+  'GET /api/journeys/:id': 'journeys:read',
+  'PUT /api/journeys/:id': 'journeys:write',
+  'POST /api/journeys/:id/publish': 'journeys:write',
+  'POST /api/journeys/:id/stop': 'journeys:write',
+  'POST /api/journeys/:id/simulate': 'journeys:read',
+  'GET /api/journeys/:id/enrollments': 'journeys:read',
+  'GET /api/journeys/:id/conversions': 'journeys:read',
+  'POST /api/audiences': 'audiences:write',
+  'GET /api/audiences': 'journeys:read',
+  'GET /api/audiences/:id/count': 'journeys:read',
+  'POST /api/events': 'events:write',
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyInstance {
+    havenRoutes: string[];
+  }
+}
+
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { db, journeys, tracking, config } = deps;
   const app = Fastify({
@@ -56,6 +100,29 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
           },
         }
       : false,
+  });
+
+  // Every route registered, so a test can prove none is left without a permission.
+  const registered: string[] = [];
+  app.decorate('havenRoutes', registered);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') registered.push(`${method} ${route.url}`);
+  });
+
+  // Authorize every matched route: public, or a principal whose role grants the route's permission.
+  app.addHook('onRequest', async (req, reply) => {
+    const pattern = req.routeOptions.url;
+    if (!pattern) return; // no such route: 404 below
+    const route = `${req.method} ${pattern}`;
+    if (PUBLIC_ROUTES.includes(route)) return;
+    const principal = await principalFromApiKey(db, req.headers.authorization);
+    if (!principal) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthenticated', message: 'an API key is required' });
+    const permission = ROUTE_PERMISSIONS[route];
+    if (!permission || !can(principal.role, permission)) {
+      await recordAudit(db, { principal: principal.id, action: 'api.access', objectType: 'route', objectId: route, outcome: 'denied', details: { role: principal.role, permission: permission ?? null } });
+      return reply.code(403).send({ error: 'forbidden', message: `role ${principal.role} may not ${permission ?? 'use this route'}` });
+    }
+    req.principal = principal;
   });
 
   // Fastify's own 404 logs and echoes the URL; ours says nothing about it.
@@ -155,20 +222,20 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   // DEID-01..04: engagement data, de-identified (Safe Harbor).
   const ExportRequest = z.object({ journeyId: z.string().min(1).max(100).optional() }).strict();
-  app.post('/api/exports/engagement', async (req) => exportEngagementDeidentified(db, ExportRequest.parse(req.body ?? {})));
+  app.post('/api/exports/engagement', async (req) => exportEngagementDeidentified(db, { ...ExportRequest.parse(req.body ?? {}), principal: req.principal!.id }));
 
   app.get('/api/journeys', async () => journeys.listJourneys());
-  app.post('/api/journeys', async (req, reply) => reply.code(201).send(await journeys.createJourney(req.body)));
+  app.post('/api/journeys', async (req, reply) => reply.code(201).send(await journeys.createJourney(req.body, req.principal!.id)));
   app.post('/api/journeys/validate', async (req) => {
     await journeys.validate(req.body);
     return { ok: true };
   });
   app.get('/api/journeys/:id', async (req) => journeys.getJourney(IdParams.parse(req.params).id));
   app.put('/api/journeys/:id', async (req, reply) => {
-    await journeys.updateDraft(IdParams.parse(req.params).id, req.body);
+    await journeys.updateDraft(IdParams.parse(req.params).id, req.body, req.principal!.id);
     return reply.code(204).send();
   });
-  app.post('/api/journeys/:id/publish', async (req, reply) => reply.code(201).send(await journeys.publish(IdParams.parse(req.params).id)));
+  app.post('/api/journeys/:id/publish', async (req, reply) => reply.code(201).send(await journeys.publish(IdParams.parse(req.params).id, req.principal!.id)));
   app.post('/api/journeys/:id/stop', async (req) => journeys.stop(IdParams.parse(req.params).id));
   app.post('/api/journeys/:id/simulate', async (req) => journeys.simulate(IdParams.parse(req.params).id, req.body ?? {}));
   app.get('/api/journeys/:id/enrollments', async (req) => journeys.listEnrollments(IdParams.parse(req.params).id));

@@ -46,5 +46,5 @@ export async function verifyAudit(db: PrismaClient, keys: CheckpointKey[]): Prom
   return { ok: problems.length === 0, chains: { audit: audit.report, decision: decision.report }, checkpoints: checkpoints.checked, problems };
 }
 
-/** Until people sign in (a later issue), API actions are attributed to this principal. */
-export const API_PRINCIPAL = 'api:unauthenticated';
+/** Haven itself (scripts, internal calls). API requests are always attributed to their principal. */
+export const SYSTEM_PRINCIPAL = 'system:haven';

@@ -3,7 +3,7 @@
 // only; patients become random codes kept in their own table, new for every export; each export
 // is audited. (Limited data sets and expert-determined datasets are not offered: DEID-05/06.)
 import { randomBytes, randomUUID } from 'node:crypto';
-import { API_PRINCIPAL, recordAudit } from '../audit/index.ts';
+import { SYSTEM_PRINCIPAL, recordAudit } from '../audit/index.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { deidentifyRow, RESTRICTED_ZIP3, type FieldKind } from '../phi/index.ts';
 
@@ -56,7 +56,7 @@ export async function exportEngagementDeidentified(db: PrismaClient, options: { 
   });
   await db.reidentificationCode.createMany({ data: [...codes].map(([patientId, code]) => ({ code, exportId, patientId })) });
   await recordAudit(db, {
-    principal: options.principal ?? API_PRINCIPAL,
+    principal: options.principal ?? SYSTEM_PRINCIPAL,
     action: 'export.deidentified',
     objectType: 'export',
     objectId: exportId,

@@ -3,7 +3,7 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { validateJourney, type JourneyDefinition, type Problem } from '../../workflows/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
-import { API_PRINCIPAL, recordAudit } from '../audit/index.ts';
+import { SYSTEM_PRINCIPAL, recordAudit } from '../audit/index.ts';
 import { minimumNecessaryProblems } from '../consent/index.ts';
 import { templateFields, templateProblems } from '../delivery/index.ts';
 import { PATIENT_BUILTINS, typeAt } from '../../workflows/index.ts';
@@ -59,13 +59,13 @@ export async function checkDefinition(deps: JourneyDeps, input: unknown): Promis
 }
 
 /** Checks a definition; a refusal is an audited action (INV-3: classifying steps is audited). */
-async function checked(deps: JourneyDeps, input: unknown, action: string, journeyId: string | null): Promise<JourneyDefinition> {
+async function checked(deps: JourneyDeps, input: unknown, action: string, journeyId: string | null, principal: string): Promise<JourneyDefinition> {
   try {
     return await checkDefinition(deps, input);
   } catch (e) {
     if (e instanceof JourneyInvalidError) {
       const nodeIds = [...new Set(e.problems.map((p) => p.nodeId).filter(Boolean))];
-      await recordAudit(deps.db, { principal: API_PRINCIPAL, action, objectType: 'journey', objectId: journeyId, outcome: 'refused', details: { problems: e.problems.length, nodeIds } });
+      await recordAudit(deps.db, { principal, action, objectType: 'journey', objectId: journeyId, outcome: 'refused', details: { problems: e.problems.length, nodeIds } });
     }
     throw e;
   }
@@ -78,26 +78,26 @@ function classification(definition: JourneyDefinition) {
     .map((n) => ({ nodeId: n.id, purpose: n.purpose, usesPhi: n.usesPhi, thirdPartyRemuneration: n.thirdPartyRemuneration, sponsor: n.sponsor ?? definition.sponsor ?? null }));
 }
 
-export async function createJourney(deps: JourneyDeps, input: unknown): Promise<{ id: string }> {
-  const definition = await checked(deps, input, 'journey.create', null);
+export async function createJourney(deps: JourneyDeps, input: unknown, principal = SYSTEM_PRINCIPAL): Promise<{ id: string }> {
+  const definition = await checked(deps, input, 'journey.create', null, principal);
   const journey = await deps.db.journey.create({ data: { name: definition.name, draft: definition as object }, select: { id: true } });
-  await recordAudit(deps.db, { principal: API_PRINCIPAL, action: 'journey.create', objectType: 'journey', objectId: journey.id, outcome: 'ok', details: { sends: classification(definition) } });
+  await recordAudit(deps.db, { principal, action: 'journey.create', objectType: 'journey', objectId: journey.id, outcome: 'ok', details: { sends: classification(definition) } });
   return journey;
 }
 
-export async function updateDraft(deps: JourneyDeps, id: string, input: unknown): Promise<void> {
-  const definition = await checked(deps, input, 'journey.update', id);
+export async function updateDraft(deps: JourneyDeps, id: string, input: unknown, principal = SYSTEM_PRINCIPAL): Promise<void> {
+  const definition = await checked(deps, input, 'journey.update', id, principal);
   const updated = await deps.db.journey.updateMany({ where: { id }, data: { name: definition.name, draft: definition as object } });
   if (updated.count === 0) throw new NotFoundError('journey');
-  await recordAudit(deps.db, { principal: API_PRINCIPAL, action: 'journey.update', objectType: 'journey', objectId: id, outcome: 'ok', details: { sends: classification(definition) } });
+  await recordAudit(deps.db, { principal, action: 'journey.update', objectType: 'journey', objectId: id, outcome: 'ok', details: { sends: classification(definition) } });
 }
 
 /** Freezes the draft as the next version; new enrollments use it, running ones keep theirs. */
-export async function publish(deps: JourneyDeps, id: string): Promise<{ version: number }> {
+export async function publish(deps: JourneyDeps, id: string, principal = SYSTEM_PRINCIPAL): Promise<{ version: number }> {
   const { db, temporal, temporalSettings } = deps;
   const journey = await db.journey.findUnique({ where: { id } });
   if (!journey) throw new NotFoundError('journey');
-  const definition = await checked(deps, journey.draft, 'journey.publish', id);
+  const definition = await checked(deps, journey.draft, 'journey.publish', id, principal);
   const entry = definition.nodes.find((n) => n.type === 'entry' || n.type === 'audience_entry')!;
   const previous = await db.journeyVersion.findFirst({ where: { journeyId: id }, orderBy: { version: 'desc' } });
   const hadSchedule = previous !== null && (previous.definition as unknown as JourneyDefinition).nodes.some((n) => n.type === 'audience_entry');
@@ -122,7 +122,7 @@ export async function publish(deps: JourneyDeps, id: string): Promise<{ version:
     }
   }
   await db.journey.update({ where: { id }, data: { status: 'active' } });
-  await recordAudit(db, { principal: API_PRINCIPAL, action: 'journey.publish', objectType: 'journey', objectId: id, outcome: 'ok', details: { version, sends: classification(definition) } });
+  await recordAudit(db, { principal, action: 'journey.publish', objectType: 'journey', objectId: id, outcome: 'ok', details: { version, sends: classification(definition) } });
   return { version };
 }
 

@@ -20,9 +20,9 @@ export type JourneyService = ReturnType<typeof createJourneyService>;
 export function createJourneyService(deps: JourneyDeps) {
   return {
     validate: (input: unknown) => definitions.checkDefinition(deps, input),
-    createJourney: (input: unknown) => definitions.createJourney(deps, input),
-    updateDraft: (id: string, input: unknown) => definitions.updateDraft(deps, id, input),
-    publish: (id: string) => definitions.publish(deps, id),
+    createJourney: (input: unknown, principal?: string) => definitions.createJourney(deps, input, principal),
+    updateDraft: (id: string, input: unknown, principal?: string) => definitions.updateDraft(deps, id, input, principal),
+    publish: (id: string, principal?: string) => definitions.publish(deps, id, principal),
     stop: (id: string) => definitions.stopJourney(deps, id),
     getJourney: (id: string) => definitions.getJourney(deps, id),
     listJourneys: () => definitions.listJourneys(deps),

@@ -74,7 +74,7 @@ describe('FHIR R4 Consent import', () => {
     });
     after(() => stack.close());
     const post = (patientId: string, body: unknown) =>
-      fetch(`${stack.baseUrl}/api/patients/${patientId}/authorizations/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
+      fetch(`${stack.baseUrl}/api/patients/${patientId}/authorizations/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${stack.apiKey}` }, body: JSON.stringify(body) });
 
     it('AUTH-01 a Consent missing the required statements is refused with an OperationOutcome; nothing stored', async () => {
       const patient = (await stack.request('POST', '/api/patients', { email: 'fhir1@example.test' })).body;
@@ -100,7 +100,7 @@ describe('FHIR R4 Consent import', () => {
     });
 
     it('malformed FHIR JSON gets a 400', async () => {
-      const res = await fetch(`${stack.baseUrl}/api/patients/x/authorizations/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: '{not json' });
+      const res = await fetch(`${stack.baseUrl}/api/patients/x/authorizations/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${stack.apiKey}` }, body: '{not json' });
       assert.equal(res.status, 400);
       assert.equal(((await res.json()) as { resourceType: string }).resourceType, 'OperationOutcome');
     });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -67,11 +68,16 @@ describe('npm start', () => {
     assert.match(await (await fetch(`${api}/`)).text(), /Dev inbox/);
     assert.equal((await fetch(`http://127.0.0.1:${ports.ui}/`)).status, 200, 'Temporal Web UI answers');
 
-    // A journey through the started stack: its worker process and its dev inbox.
+    // A journey through the started stack: its worker process and its dev inbox, with the
+    // development admin key npm start printed and kept in the data folder.
+    const apiKey = /API key \(admin\)\s+(hk_\S+)/.exec(first.output())?.[1];
+    assert.ok(apiKey, 'npm start prints an API key');
+    assert.equal((JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { apiKey: string }).apiKey, apiKey);
+    assert.equal((await fetch(`${api}/api/journeys`)).status, 401, 'the API needs the key');
     const event = `start.${randomUUID().slice(0, 8)}`;
-    const json = { 'content-type': 'application/json' };
+    const json = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
     const journey = await (await fetch(`${api}/api/journeys`, { method: 'POST', headers: json, body: JSON.stringify(followUpJourney({ event, timeout: 'PT30S' })) })).json() as { id: string };
-    await fetch(`${api}/api/journeys/${journey.id}/publish`, { method: 'POST' });
+    await fetch(`${api}/api/journeys/${journey.id}/publish`, { method: 'POST', headers: { authorization: json.authorization } });
     const email = `start-${randomUUID().slice(0, 8)}@example.test`;
     const canaryName = `Nia${randomUUID().slice(0, 6)}`;
     const patient = await (await fetch(`${api}/api/patients`, { method: 'POST', headers: json, body: JSON.stringify({ email, givenName: canaryName }) })).json() as { id: string };
@@ -100,7 +106,8 @@ describe('npm start', () => {
     const second = await start(env);
     const kept = (await (await fetch(inboxApi)).json()) as Listed[];
     assert.equal(kept.filter((m) => m.to.includes(email)).length, 2);
-    const runs = await (await fetch(`${api}/api/journeys/${journey.id}/enrollments`)).json() as { workflowId: string }[];
+    assert.match(second.output(), new RegExp(apiKey!), 'the same key after a restart');
+    const runs = await (await fetch(`${api}/api/journeys/${journey.id}/enrollments`, { headers: json })).json() as { workflowId: string }[];
     const { Connection, Client } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
     try {

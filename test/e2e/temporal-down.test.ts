@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../engine/config.ts';
+import { createApiKey } from '../../engine/auth/index.ts';
 import { createApiProcess } from '../../engine/runtime.ts';
 import { freePort } from '../../scripts/local-state.ts';
 import { followUpJourney } from '../support/journeys.ts';
@@ -10,19 +11,21 @@ import { followUpJourney } from '../support/journeys.ts';
 describe('when Temporal is down', () => {
   let api: Awaited<ReturnType<typeof createApiProcess>>;
   let base: string;
+  let key: string;
   before(async () => {
     const port = await freePort();
     const deadTemporal = await freePort(); // nothing listens there
     api = await createApiProcess(loadConfig({ ...process.env, PORT: String(port), TEMPORAL_ADDRESS: `127.0.0.1:${deadTemporal}` }));
     await api.listen();
     base = `http://127.0.0.1:${port}`;
+    key = await createApiKey(api.db, `down-${randomUUID().slice(0, 8)}`, 'admin');
   });
   after(() => api.close());
 
   const post = (path: string, body?: unknown) =>
     fetch(`${base}${path}`, {
       method: 'POST',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
 

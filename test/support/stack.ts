@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, type HavenConfig } from '../../engine/config.ts';
 import { startDevInbox, type DevInbox } from '../../engine/devinbox/index.ts';
+import { createApiKey, type Role } from '../../engine/auth/index.ts';
 import { createApiProcess, createWorkerProcess } from '../../engine/runtime.ts';
 import { bundleJourneyWorkflows } from '../../engine/temporal/index.ts';
 import { freePort } from '../../scripts/local-state.ts';
@@ -21,8 +22,12 @@ export interface Stack {
   inbox: DevInbox;
   api: Awaited<ReturnType<typeof createApiProcess>>;
   baseUrl: string;
-  /** JSON request to the API; returns status and parsed body. */
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** An admin API key; `request` sends it. */
+  apiKey: string;
+  /** A new API key with the given role. */
+  keyFor(role: Role): Promise<string>;
+  /** JSON request to the API, as admin (or with `key`); returns status and parsed body. */
+  request(method: string, path: string, body?: unknown, key?: string | null): Promise<{ status: number; body: any }>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Starts the worker as a separate OS process (scripts/worker.ts). */
@@ -51,6 +56,8 @@ export async function startStack(options: { env?: NodeJS.ProcessEnv } = {}): Pro
   const api = await createApiProcess(config);
   await api.listen();
   const baseUrl = config.api.publicUrl;
+  const keyFor = (role: Role) => createApiKey(api.db, `test-${role}-${randomUUID().slice(0, 8)}`, role);
+  const apiKey = await keyFor('admin');
 
   let worker: Awaited<ReturnType<typeof createWorkerProcess>> | undefined;
   let running: Promise<void> | undefined;
@@ -62,10 +69,12 @@ export async function startStack(options: { env?: NodeJS.ProcessEnv } = {}): Pro
     inbox,
     api,
     baseUrl,
-    async request(method, path, body) {
+    apiKey,
+    keyFor,
+    async request(method, path, body, key = apiKey) {
       const res = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(key ? { authorization: `Bearer ${key}` } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
       });
