@@ -22,6 +22,10 @@ export interface HavenConfig {
   auditKeys: { id: string; secret: Buffer }[];
   /** How often the API signs a checkpoint of the audit chains. */
   auditCheckpointMinutes: number;
+  /** Sessions of people: idle and absolute lifetimes (SEC-03). */
+  sessions: { idleMinutes: number; absoluteHours: number };
+  /** Browser origins allowed to call the codec server (the Temporal Web UI). */
+  codecOrigins: string[];
   /** Time zone for send windows of patients with none on record. */
   defaultTimeZone: string;
   webhooks: { secret: string; caFile?: string };
@@ -56,6 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     payloadKeys: parsePayloadKeys(env.HAVEN_PAYLOAD_KEYS),
     auditKeys: parseKeys(env.HAVEN_AUDIT_KEYS, 'HAVEN_AUDIT_KEYS'),
     auditCheckpointMinutes: Number(env.HAVEN_AUDIT_CHECKPOINT_MINUTES ?? 60),
+    sessions: { idleMinutes: Number(env.HAVEN_SESSION_IDLE_MINUTES ?? 15), absoluteHours: Number(env.HAVEN_SESSION_HOURS ?? 12) },
+    codecOrigins: codecOrigins(env),
     defaultTimeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
     consent: {
       postalAddress: env.HAVEN_POSTAL_ADDRESS ?? '',
@@ -92,4 +98,14 @@ function parseKeys(text: string | undefined, name: string): { id: string; secret
     }
     return { id, secret };
   });
+}
+
+/** The Web UI's origin, under both loopback names when it is local. */
+function codecOrigins(env: NodeJS.ProcessEnv): string[] {
+  if (env.HAVEN_CODEC_ORIGINS) return env.HAVEN_CODEC_ORIGINS.split(',').map((o) => o.trim());
+  const ui = new URL(env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233');
+  const origins = [ui.origin];
+  if (ui.hostname === '127.0.0.1') origins.push(`${ui.protocol}//localhost:${ui.port}`);
+  if (ui.hostname === 'localhost') origins.push(`${ui.protocol}//127.0.0.1:${ui.port}`);
+  return origins;
 }

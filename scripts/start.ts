@@ -70,6 +70,8 @@ try {
       uiPort: Number(process.env.TEMPORAL_UI_PORT ?? temporalPort + 1000),
       dbFile: path.join(DATA_DIR, 'temporal.sqlite'),
       logFile: path.join(DATA_DIR, 'temporal.log'),
+      // The Web UI decodes payloads through Haven's codec server (signed-in compliance users only).
+      codecEndpoint: `${process.env.PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`}/codec`,
     });
     stops.push(server.stop);
     env.TEMPORAL_ADDRESS = server.address;

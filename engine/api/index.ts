@@ -9,7 +9,9 @@ import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
 import { recordAudit, verifyAudit, writeCheckpoints } from '../audit/index.ts';
-import { can, principalFromApiKey, type Permission, type Principal } from '../auth/index.ts';
+import { AccountError, can, createUser, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
+import { PayloadEncryptionCodec } from '../phi/index.ts';
+import { payloadsFromJson, payloadsToJson } from './codec-json.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
 import { exportEngagementDeidentified } from '../exports/index.ts';
 import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
@@ -45,10 +47,29 @@ const tokenOf = (params: unknown): string => {
 const EDITOR_PAGE = new URL('../../editor/index.html', import.meta.url);
 
 /** Routes anyone may call: health, and what mail clients and patients reach from an email. */
-export const PUBLIC_ROUTES = ['GET /healthz', 'GET /t/o/:token', 'GET /t/c/:token', 'GET /u/:token', 'POST /u/:token', 'GET /', 'GET /editor/'];
+export const PUBLIC_ROUTES = [
+  'GET /healthz',
+  'GET /t/o/:token',
+  'GET /t/c/:token',
+  'GET /u/:token',
+  'POST /u/:token',
+  'GET /',
+  'GET /editor/',
+  'POST /api/auth/login',
+  'POST /api/auth/logout',
+  // CORS preflight of the codec server carries no credentials; the POST itself is authorized.
+  'OPTIONS /codec/encode',
+  'OPTIONS /codec/decode',
+];
+
+const SESSION_COOKIE = 'haven_session';
 
 /** The permission every other route needs. A route missing here is refused to everyone. */
-export const ROUTE_PERMISSIONS: Record<string, Permission> = {
+export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
+  'GET /api/auth/me': 'authenticated',
+  'POST /api/users': 'users:admin',
+  'POST /codec/encode': 'phi:view',
+  'POST /codec/decode': 'phi:view',
   'POST /api/patients': 'patients:write',
   'PATCH /api/patients/:id': 'patients:write',
   'GET /api/patients/:id/consent': 'consent:read',
@@ -115,10 +136,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (!pattern) return; // no such route: 404 below
     const route = `${req.method} ${pattern}`;
     if (PUBLIC_ROUTES.includes(route)) return;
-    const principal = await principalFromApiKey(db, req.headers.authorization);
-    if (!principal) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthenticated', message: 'an API key is required' });
+    const principal =
+      (await principalFromApiKey(db, req.headers.authorization)) ??
+      (await principalFromSession(db, config.sessions, cookie(req.headers.cookie, SESSION_COOKIE)));
+    if (!principal) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthenticated', message: 'sign in, or send an API key' });
     const permission = ROUTE_PERMISSIONS[route];
-    if (!permission || !can(principal.role, permission)) {
+    if (!permission || (permission !== 'authenticated' && !can(principal.role, permission))) {
       await recordAudit(db, { principal: principal.id, action: 'api.access', objectType: 'route', objectId: route, outcome: 'denied', details: { role: principal.role, permission: permission ?? null } });
       return reply.code(403).send({ error: 'forbidden', message: `role ${principal.role} may not ${permission ?? 'use this route'}` });
     }
@@ -211,6 +234,65 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     app.post(`/api/patients/:id/${kind === 'directive' ? 'directives' : `${kind}s`}`, async (req, reply) =>
       reply.code(201).send(await journeys.recordConsentEntry(IdParams.parse(req.params).id, kind, req.body)),
     );
+  }
+
+  // People: sign in with password and TOTP; the session lives in an HttpOnly cookie.
+  const Login = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200), code: z.string().regex(/^\d{6}$/) }).strict();
+  app.post('/api/auth/login', async (req, reply) => {
+    const input = Login.safeParse(req.body);
+    const session = input.success ? await signIn(db, config.payloadKeys, config.sessions, input.data) : null;
+    await recordAudit(db, { principal: session?.principal.id ?? 'anonymous', action: 'auth.login', objectType: 'session', outcome: session ? 'ok' : 'denied' });
+    if (!session) return reply.code(401).send({ error: 'unauthenticated', message: 'email, password or code is wrong' });
+    const secure = config.api.publicUrl.startsWith('https:') ? '; Secure' : '';
+    return reply
+      .header('set-cookie', `${SESSION_COOKIE}=${session.token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${config.sessions.absoluteHours * 3600}${secure}`)
+      .send({ principal: session.principal.id, role: session.principal.role, expiresAt: session.expiresAt });
+  });
+  app.post('/api/auth/logout', async (req, reply) => {
+    await signOut(db, cookie(req.headers.cookie, SESSION_COOKIE));
+    return reply.header('set-cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0`).code(204).send();
+  });
+  app.get('/api/auth/me', async (req) => ({ principal: req.principal!.id, role: req.principal!.role }));
+  const NewUser = z.object({ email: z.string().email().max(320), name: z.string().trim().min(1).max(200), role: z.enum(ROLES) }).strict();
+  app.post('/api/users', async (req, reply) => {
+    const input = NewUser.parse(req.body);
+    try {
+      const user = await createUser(db, config.payloadKeys, { ...input, role: input.role as Role });
+      await recordAudit(db, { principal: req.principal!.id, action: 'user.create', objectType: 'user', objectId: user.id, outcome: 'ok', details: { role: input.role } });
+      return reply.code(201).send(user);
+    } catch (e) {
+      if (e instanceof AccountError) return reply.code(400).send({ error: 'invalid_account', message: e.message });
+      throw e;
+    }
+  });
+
+  // Codec server for the Temporal Web UI (and CLI): decrypts payloads for principals allowed to see
+  // PHI, from the UI's origin only; every decode is audited (who, which namespace, how many).
+  const codec = new PayloadEncryptionCodec(config.payloadKeys);
+  const cors = (req: { headers: { origin?: string } }, reply: import('fastify').FastifyReply) => {
+    const origin = req.headers.origin;
+    if (origin && config.codecOrigins.includes(origin)) {
+      reply
+        .header('access-control-allow-origin', origin)
+        .header('access-control-allow-credentials', 'true')
+        .header('access-control-allow-methods', 'POST, OPTIONS')
+        .header('access-control-allow-headers', 'content-type, x-namespace, authorization')
+        .header('vary', 'origin');
+    }
+  };
+  for (const action of ['encode', 'decode'] as const) {
+    app.options(`/codec/${action}`, async (req, reply) => {
+      cors(req, reply);
+      return reply.code(204).send();
+    });
+    app.post(`/codec/${action}`, { bodyLimit: 4 * 1024 * 1024 }, async (req, reply) => {
+      cors(req, reply);
+      const payloads = payloadsFromJson(req.body);
+      const result = action === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+      const namespace = String(req.headers['x-namespace'] ?? 'default').slice(0, 100);
+      await recordAudit(db, { principal: req.principal!.id, action: `codec.${action}`, objectType: 'temporal.namespace', objectId: namespace, outcome: 'ok', details: { payloads: payloads.length } });
+      return reply.send(payloadsToJson(result));
+    });
   }
 
   // LOG-02: recompute the hash chains and check the signed checkpoints; sign a new checkpoint.
@@ -308,4 +390,12 @@ function indexPage(config: HavenConfig, links: Record<string, string>): string {
     .map(([name, href]) => `<li><a href="${href}">${name}</a></li>`)
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Haven</title></head><body><h1>Haven</h1><ul>${items}</ul></body></html>`;
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=') || undefined;
+  }
+  return undefined;
 }

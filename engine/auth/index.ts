@@ -1,48 +1,13 @@
 // Authentication and authorization for the API: every route names the permission it needs;
-// requests carry a principal (SEC-01: a named service account for API keys), and the principal's
-// role decides. Public routes are the few a mail client or a patient reaches without an account
-// (tracking, unsubscribe) and health. People signing in (sessions with a second factor) build on
-// the same principals and roles.
+// requests carry a principal — a named service account's API key, or a person's session (password
+// and TOTP) — and the principal's role decides (SEC-01, SEC-03, SEC-07, MIN-02). Public routes are
+// the few a mail client or a patient reaches without an account (tracking, unsubscribe) and health.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PrismaClient } from '../db/index.ts';
+import { ROLES, type Principal, type Role } from './roles.ts';
 
-export const ROLES = ['admin', 'designer', 'operator', 'compliance', 'auditor', 'service'] as const;
-export type Role = (typeof ROLES)[number];
-
-export const PERMISSIONS = [
-  'journeys:read',
-  'journeys:write',
-  'audiences:write',
-  'patients:write',
-  'events:write',
-  'consent:read',
-  'consent:write',
-  'audit:read',
-  'audit:write',
-  'exports:deidentified',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
-
-/** What each role may do. PHI reads (consent:read) are limited to admin and compliance (MIN-02). */
-const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: PERMISSIONS,
-  designer: ['journeys:read', 'journeys:write', 'audiences:write'],
-  operator: ['journeys:read', 'patients:write', 'events:write'],
-  compliance: ['journeys:read', 'consent:read', 'consent:write', 'audit:read', 'audit:write', 'exports:deidentified'],
-  auditor: ['journeys:read', 'audit:read', 'exports:deidentified'],
-  /** Systems that feed Haven (EHR integrations): patients and events only. */
-  service: ['patients:write', 'events:write'],
-};
-
-export function can(role: string, permission: Permission): boolean {
-  return (GRANTS[role as Role] ?? []).includes(permission);
-}
-
-export interface Principal {
-  /** Unique and stable, as audit events record it: `apikey:<name>`. */
-  id: string;
-  role: Role;
-}
+export { can, PERMISSIONS, ROLES, type Permission, type Principal, type Role } from './roles.ts';
+export { AccountError, createUser, principalFromSession, signIn, signOut, type SessionSettings } from './people.ts';
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest();
 

@@ -6,6 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { PayloadEncryptionCodec, type PayloadKey } from './codec.ts';
 
 export { PayloadEncryptionCodec, parsePayloadKeys, newPayloadKeys, type PayloadKey } from './codec.ts';
+export { openField, sealField } from './fields.ts';
 export { redactPhi, scanForPhi, type Finding, type PhiCategory } from './scanner.ts';
 export { ageAt, deidentifyRow, RESTRICTED_ZIP3, zip3, type DeidOptions, type FieldKind } from './deid.ts';
 

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { PayloadEncryptionCodec } from '../../engine/phi/index.ts';
 import { build, entry, exit, send } from '../support/build.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 
@@ -75,10 +74,14 @@ describe('SEC-10 no plaintext PHI in Temporal', () => {
     const failed = JSON.parse(history).events.filter((e: { eventType: string }) => /ACTIVITY_TASK_FAILED|ActivityTaskFailed/.test(e.eventType));
     assert.ok(failed.length >= 1, 'an activity failure was recorded');
     for (const e of failed) assert.equal(e.activityTaskFailedEventAttributes.failure.message, 'Encoded failure');
-    // With the key, the same payload is whole again (what an authorized codec-server user sees).
-    const raw = await stack.api.temporal.workflow.getHandle(workflowId).fetchHistory();
-    const input = raw.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
-    const [plain] = await new PayloadEncryptionCodec(stack.config.payloadKeys).decode([input as never]);
-    assert.ok(Buffer.from(plain!.data!).toString().includes(templateText));
+    // Through Haven's codec server, a principal allowed to see PHI gets the payloads whole again;
+    // one who is not gets nothing decoded.
+    const viaCodec = async (role: 'compliance' | 'operator') =>
+      run(cli, ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', ...address,
+        '--codec-endpoint', `${stack.baseUrl}/codec`, '--codec-auth', `Bearer ${await stack.keyFor(role)}`], { maxBuffer: 32 * 1024 * 1024 });
+    const decoded = JSON.parse((await viaCodec('compliance')).stdout).events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+    assert.equal(Buffer.from(decoded.metadata.encoding, 'base64').toString(), 'json/plain', 'decoded for compliance');
+    assert.ok(Buffer.from(decoded.data, 'base64').toString().includes(templateText));
+    await assert.rejects(viaCodec('operator'), 'the codec server refuses a role without PHI access');
   });
 });
