@@ -1,7 +1,7 @@
 // Runtime configuration, read from the environment once. Defaults suit a single development
 // machine; README ("Configuration") lists every variable.
 import { hkdfSync } from 'node:crypto';
-import { parsePayloadKeys, type PayloadKey } from './phi/index.ts';
+import { LocalKms, parsePayloadKeys, type KeyManagementService, type PayloadKey } from './phi/index.ts';
 
 export interface HavenConfig {
   api: { host: string; port: number; publicUrl: string };
@@ -18,6 +18,8 @@ export interface HavenConfig {
   trackingKeys: { id: string; secret: Buffer }[];
   /** Temporal payload encryption keys, newest first (SEC-10). */
   payloadKeys: PayloadKey[];
+  /** Wraps the data keys that seal PHI columns at rest (SEC-04): HAVEN_MASTER_KEYS. */
+  kms: KeyManagementService;
   /** Keys that sign audit checkpoints (kept apart from the database), newest first. */
   auditKeys: { id: string; secret: Buffer }[];
   /** How often the API signs a checkpoint of the audit chains. */
@@ -58,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     },
     trackingKeys,
     payloadKeys: parsePayloadKeys(env.HAVEN_PAYLOAD_KEYS),
+    kms: new LocalKms(env.HAVEN_MASTER_KEYS),
     auditKeys: parseKeys(env.HAVEN_AUDIT_KEYS, 'HAVEN_AUDIT_KEYS'),
     auditCheckpointMinutes: Number(env.HAVEN_AUDIT_CHECKPOINT_MINUTES ?? 60),
     sessions: { idleMinutes: Number(env.HAVEN_SESSION_IDLE_MINUTES ?? 15), absoluteHours: Number(env.HAVEN_SESSION_HOURS ?? 12) },

@@ -10,11 +10,18 @@ import type { HavenConfig } from './config.ts';
 import { createDb } from './db/index.ts';
 import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens } from './delivery/index.ts';
 import { createJourneyService } from './journeys/index.ts';
-import { havenDataConverter } from './phi/index.ts';
+import { encryptAtRest, FieldVault, havenDataConverter } from './phi/index.ts';
 import { connectClient, createJourneyWorkers } from './temporal/index.ts';
 
+/** The database client every process uses: PHI columns sealed on write, opened on read. */
+export function openDatabase(config: HavenConfig) {
+  const raw = createDb(config.databaseUrl);
+  const vault = new FieldVault(raw, config.kms);
+  return { db: encryptAtRest(raw, vault), vault };
+}
+
 export async function createApiProcess(config: HavenConfig, options: { logger?: boolean; links?: Record<string, string> } = {}) {
-  const db = createDb(config.databaseUrl);
+  const { db } = openDatabase(config);
   const temporal = connectClient(config.temporal, havenDataConverter(config.payloadKeys));
   const tracking = createTrackingTokens(config.trackingKeys);
   const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
@@ -40,7 +47,7 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
 }
 
 export async function createWorkerProcess(config: HavenConfig, options: { workflowBundle?: WorkflowBundleWithSourceMap } = {}) {
-  const db = createDb(config.databaseUrl);
+  const { db } = openDatabase(config);
   const mailer = createSmtpMailer(config.smtp.url);
   const deliverJourneyEmail = createJourneyEmailSender({
     db,

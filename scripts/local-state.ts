@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { newPayloadKeys } from '../engine/phi/index.ts';
+import { newMasterKeys, newPayloadKeys } from '../engine/phi/index.ts';
 
 /** A TCP port that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -34,7 +34,7 @@ export function newAuditKeys(): string {
 }
 
 /** Development secrets, generated once per checkout and kept in .data/secrets.json (mode 600). */
-export type DevSecrets = { trackingKeys: string; payloadKeys: string; auditKeys: string; apiKey?: string };
+export type DevSecrets = { trackingKeys: string; payloadKeys: string; masterKeys: string; auditKeys: string; apiKey?: string };
 
 export async function loadDevSecrets(dataDir: string): Promise<DevSecrets> {
   const file = path.join(dataDir, 'secrets.json');
@@ -43,6 +43,7 @@ export async function loadDevSecrets(dataDir: string): Promise<DevSecrets> {
   const secrets: Secrets = {
     trackingKeys: existing.trackingKeys ?? newTrackingKeys(),
     payloadKeys: existing.payloadKeys ?? newPayloadKeys(),
+    masterKeys: existing.masterKeys ?? newMasterKeys(),
     auditKeys: existing.auditKeys ?? newAuditKeys(),
     ...(existing.apiKey ? { apiKey: existing.apiKey } : {}),
   };

@@ -35,6 +35,7 @@ try {
   env.HAVEN_TRACKING_KEYS = process.env.HAVEN_TRACKING_KEYS ?? secrets.trackingKeys;
   env.HAVEN_PAYLOAD_KEYS = process.env.HAVEN_PAYLOAD_KEYS ?? secrets.payloadKeys;
   env.HAVEN_AUDIT_KEYS = process.env.HAVEN_AUDIT_KEYS ?? secrets.auditKeys;
+  env.HAVEN_MASTER_KEYS = process.env.HAVEN_MASTER_KEYS ?? secrets.masterKeys;
   // Commercial email must carry a real postal address (CS-07); a placeholder for development.
   env.HAVEN_POSTAL_ADDRESS = process.env.HAVEN_POSTAL_ADDRESS ?? 'Haven Development Clinic, 100 Example Street, Springfield, IL 62701';
 

@@ -2,11 +2,11 @@
 // needed) and a fresh test database — then runs every test file with node's test runner.
 // SMTP peers are started by the tests themselves (npm smtp-server). Pass files to run a subset.
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../engine/db/index.ts';
-import { newPayloadKeys } from '../engine/phi/index.ts';
+import { newMasterKeys, newPayloadKeys } from '../engine/phi/index.ts';
 import { freePort, newAuditKeys, newTrackingKeys, withDatabase } from './local-state.ts';
 import { DATA_DIR, ROOT } from './paths.ts';
 import { ensurePostgres } from './postgres.ts';
@@ -27,10 +27,15 @@ const files = process.argv.length > 2 ? process.argv.slice(2) : await testFiles(
 
 const cli = await ensureTemporalCli(log);
 if (!cli) throw new Error('tests need the Temporal CLI: install Go (to build it) or set TEMPORAL_CLI');
+// A file, not memory, so the PHI canary tests can search what Temporal actually stores.
+const temporalDb = path.join(DATA_DIR, 'test-temporal.db');
+await mkdir(DATA_DIR, { recursive: true });
+await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(`${temporalDb}${suffix}`, { force: true })));
 const temporal = await startTemporalDevServer({
   cli,
   port: await freePort(),
   headless: true,
+  dbFile: temporalDb,
   logFile: path.join(DATA_DIR, 'test-temporal.log'),
   dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 200 },
 });
@@ -63,9 +68,11 @@ const code = await new Promise<number>((resolve) => {
         ...process.env,
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_CLI: cli,
+        TEMPORAL_DB_FILE: temporalDb,
         DATABASE_URL: databaseUrl,
         HAVEN_TRACKING_KEYS: newTrackingKeys(),
         HAVEN_PAYLOAD_KEYS: payloadKeys,
+        HAVEN_MASTER_KEYS: newMasterKeys(),
         HAVEN_AUDIT_KEYS: newAuditKeys(),
         HAVEN_POSTAL_ADDRESS: 'Haven Test Clinic, 1 Test Street, Springfield, IL 62701',
       },

@@ -6,8 +6,8 @@ import { after, describe, it } from 'node:test';
 import { authorizationDefects, createAuthorization, expiryInstant, NewAuthorization } from '../../engine/consent/index.ts';
 import { ConsentInvalidError } from '../../engine/consent/index.ts';
 import { loadConfig } from '../../engine/config.ts';
-import { createDb } from '../../engine/db/index.ts';
 import { newPatientRef } from '../../engine/patients/index.ts';
+import { openDatabase } from '../../engine/runtime.ts';
 import { authorizationInput } from './fixtures.ts';
 
 const NOW = new Date('2026-12-03T15:00:00Z');
@@ -75,7 +75,7 @@ describe('authorization records', () => {
 });
 
 describe('consent ledgers in PostgreSQL', () => {
-  const db = createDb(loadConfig().databaseUrl);
+  const { db } = openDatabase(loadConfig());
   after(() => db.$disconnect());
 
   it('AUTH-10 authorization rows cannot be updated or deleted, even by the application', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../engine/config.ts';
-import { createDb } from '../../engine/db/index.ts';
+import { openDatabase } from '../../engine/runtime.ts';
 import { startDevInbox, type DevInbox } from '../../engine/devinbox/index.ts';
 import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens, type Mailer } from '../../engine/delivery/index.ts';
 import { newPatientRef } from '../../engine/patients/index.ts';
@@ -14,7 +14,7 @@ import { followUpJourney } from '../support/journeys.ts';
 import { reply, startDroppingPeer, startPeer } from '../support/smtp-peers.ts';
 
 const config = loadConfig();
-const db = createDb(config.databaseUrl);
+const { db } = openDatabase(config);
 const tracking = createTrackingTokens(config.trackingKeys);
 const CANARY_NAME = `Zelda${randomBytes(4).toString('hex')}`;
 

@@ -1,11 +1,12 @@
-// SEC-10: canary PHI planted in a patient, the trigger data and the templates never reaches
+// SEC-10, SEC-04: canary PHI planted in a patient, the trigger data and the templates never reaches
 // Temporal in plaintext — not in history (inputs, results, signals), not in failures, not in
-// visibility. Read back raw, with the CLI and no codec, the way anyone with server access would.
+// visibility, not in the SQLite file the server keeps — nor a PostgreSQL dump, nor a URL in the
+// email. Read back raw, the way anyone with server or backup access would.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import https from 'node:https';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +17,7 @@ import { startStack, type Stack } from '../support/stack.ts';
 const run = promisify(execFile);
 const canary = (label: string) => `${label}${randomBytes(5).toString('hex')}`;
 
-describe('SEC-10 no plaintext PHI in Temporal', () => {
+describe('SEC-10 SEC-04 no plaintext PHI in Temporal, in a database dump or in URLs', () => {
   let stack: Stack;
   let hooks: https.Server;
   let hookUrl: string;
@@ -38,6 +39,7 @@ describe('SEC-10 no plaintext PHI in Temporal', () => {
 
   it('SEC-10 canaries in the patient, trigger data and templates appear nowhere in raw history or visibility; failures are encoded', async () => {
     const [name, email, diagnosis, templateText] = [canary('Zed'), `${canary('mail')}@example.test`, canary('DX'), canary('TPL')];
+    const ssn = `9${randomInt(10, 99)}-${randomInt(10, 99)}-${randomInt(1000, 9999)}`;
     const event = `canary.${randomBytes(3).toString('hex')}`;
     const definition = build({
       data: { trigger: { dx: 'string' } },
@@ -49,11 +51,17 @@ describe('SEC-10 no plaintext PHI in Temporal', () => {
         exit(),
       ],
       edges: [['start', 'c'], ['c', 's', 'true'], ['c', 'h', 'false'], ['s', 'h'], ['h', 'done']],
-      templates: { note: { subject: 'A note from your care team', text: `Dear {{ patient.givenName }}, ${templateText}` } },
+      templates: {
+        note: {
+          subject: 'A note from your care team',
+          text: `Dear {{ patient.givenName }}, ${templateText}`,
+          html: `<p>Dear {{ patient.givenName }}, ${templateText} <a href="https://portal.example/visits">your visits</a></p>`,
+        },
+      },
     });
     const journey = await stack.request('POST', '/api/journeys', definition);
     await stack.request('POST', `/api/journeys/${journey.body.id}/publish`);
-    const patient = await stack.request('POST', '/api/patients', { email, givenName: name });
+    const patient = await stack.request('POST', '/api/patients', { email, givenName: name, attributes: { ssn } });
     const events = await stack.request('POST', '/api/events', { name: event, patientId: patient.body.id, data: { dx: diagnosis } });
     const { workflowId } = events.body.enrollments[0];
     const mail = await stack.inbox.waitFor((m) => m.envelope.to.includes(email));
@@ -74,6 +82,29 @@ describe('SEC-10 no plaintext PHI in Temporal', () => {
     const failed = JSON.parse(history).events.filter((e: { eventType: string }) => /ACTIVITY_TASK_FAILED|ActivityTaskFailed/.test(e.eventType));
     assert.ok(failed.length >= 1, 'an activity failure was recorded');
     for (const e of failed) assert.equal(e.activityTaskFailedEventAttributes.failure.message, 'Encoded failure');
+    // What the Temporal server keeps on disk, and its log.
+    const stored = ['', '-wal'].map((suffix) => `${process.env.TEMPORAL_DB_FILE}${suffix}`).filter(existsSync).map((f) => readFileSync(f));
+    assert.ok(stored.length > 0 && stored[0]!.length > 0, 'the Temporal SQLite file exists');
+    stored.push(readFileSync(path.join(process.env.TEMPORAL_DB_FILE!, '../test-temporal.log')));
+    for (const [label, value] of Object.entries({ name, email, diagnosis, templateText, ssn })) {
+      assert.ok(!stored.some((bytes) => bytes.includes(value)), `${label} found in Temporal's database or log`);
+    }
+
+    // SEC-04 a dump of the whole database holds no patient identifier; outside the journey
+    // definitions (which compare with the diagnosis), no diagnosis either.
+    const dump = (...args: string[]) => run('pg_dump', ['--data-only', `--dbname=${process.env.DATABASE_URL}`, ...args], { maxBuffer: 256 * 1024 * 1024 });
+    const full = (await dump()).stdout;
+    assert.ok(full.includes(workflowId), 'the dump holds this run');
+    for (const [label, value] of Object.entries({ name, email, ssn })) assert.ok(!full.includes(value), `${label} in a database dump`);
+    assert.ok(!(await dump('--exclude-table-data="Journey"', '--exclude-table-data="JourneyVersion"')).stdout.includes(diagnosis), 'diagnosis in a database dump');
+
+    // No URL in the email carries PHI (links, open pixel, unsubscribe), nor the envelope.
+    const headers = mail.raw.slice(0, mail.raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+    const urls = [...`${headers}\n${mail.html}\n${mail.text}`.matchAll(/https?:\/\/[^\s"'<>)]+/g)].map((m) => m[0]);
+    assert.ok(urls.length >= 2, 'the email has tracked URLs');
+    for (const value of [name, email, diagnosis, ssn, encodeURIComponent(email)]) assert.ok(!urls.some((u) => u.includes(value)), 'PHI in a URL');
+    assert.ok(!mail.envelope.from.includes(email));
+
     // Through Haven's codec server, a principal allowed to see PHI gets the payloads whole again;
     // one who is not gets nothing decoded.
     const viaCodec = async (role: 'compliance' | 'operator') =>
