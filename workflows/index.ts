@@ -11,3 +11,4 @@ export * from './events.ts';
 export * from './send-window.ts';
 export type * from './activity-types.ts';
 export * from './simulate.ts';
+export * from './can-spam.ts';

@@ -259,11 +259,27 @@ export function nodePorts(node: JourneyNode): string[] {
 
 export const Edge = z.object({ from: Identifier, to: Identifier, port: z.string().default('next') }).strict();
 
+/** CAN-SPAM primary purpose a template declares (CS-01); see can-spam.ts for how it is decided. */
+export const CAN_SPAM_CLASSES = ['commercial', 'transactional', 'other'] as const;
+
 export const Template = z
   .object({
     subject: z.string().min(1).max(200),
     text: z.string().min(1).max(100_000),
     html: z.string().min(1).max(500_000).optional(),
+    canSpamClass: z.enum(CAN_SPAM_CLASSES).optional(),
+    /**
+     * A promotional block (an offer, a newsletter teaser) placed above or below the message. Kept
+     * apart from the body so the primary-purpose test can see where it sits; static (no data).
+     */
+    promotion: z
+      .object({
+        position: z.enum(['above', 'below']),
+        text: z.string().min(1).max(10_000),
+        html: z.string().min(1).max(50_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -3,7 +3,7 @@
 // signatures.
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { AudienceActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, NodeOf, SendResult } from '../../workflows/index.ts';
-import { gate, isCommercial, isMarketing, minimumNecessaryProblems, stepOf, type ConsentSettings } from '../consent/index.ts';
+import { gate, isCommercial, minimumNecessaryProblems, stepOf, type ConsentSettings } from '../consent/index.ts';
 import { EnrollmentNotFoundError } from '../db/index.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { templateFields, type SendHooks } from '../delivery/index.ts';
@@ -45,7 +45,7 @@ async function sendWithConsent(deps: ActivityDeps, request: DeliverEmailRequest)
   const template = node && facts.definition.templates[node.template];
   if (!node || !template) throw new Error(`node ${request.nodeId} is not a send_email node with a template`);
   const fields = templateFields(template);
-  const step = stepOf(facts.definition, node, fields, facts.trigger);
+  const step = stepOf(facts.definition, node, { source: template, fields }, facts.trigger);
   // Re-checked at render: a version published before a rule existed must not slip through.
   if (minimumNecessaryProblems(template, { subject: templateFields(template, 'subject'), body: fields }, node).length) {
     return { status: 'denied', reason: 'MIN_NECESSARY' };
@@ -53,7 +53,6 @@ async function sendWithConsent(deps: ActivityDeps, request: DeliverEmailRequest)
   return deps.deliverJourneyEmail(request, {
     context: { patient: facts.patient, trigger: facts.trigger },
     commercial: isCommercial(step),
-    marketing: isMarketing(step),
     gate: (tx, moment) =>
       gate(
         tx,

@@ -18,6 +18,8 @@ export interface Step {
   /** PHI fields the message uses, as paths (`patient.givenName`, `trigger.appointment.start`). */
   fields: string[];
   exception?: string | undefined;
+  /** The template fails the CAN-SPAM primary-purpose test (CS-01: promotion first, promotional subject…). */
+  commercialContent?: boolean;
   /** For refill reminders: when the linked prescription stops being active (null: unknown). */
   prescription?: { activeUntil: Date | null };
 }
@@ -83,9 +85,9 @@ export function isMarketing(step: Step): boolean {
   return false;
 }
 
-/** Commercial email under CAN-SPAM (CS-01 default): marketing, fundraising, or any broadcast. */
+/** Commercial email under CAN-SPAM (CS-01): marketing, fundraising, a broadcast, or commercial content. */
 export function isCommercial(step: Step): boolean {
-  return isMarketing(step) || step.purpose === 'FUNDRAISING' || step.stream === 'broadcast';
+  return isMarketing(step) || step.purpose === 'FUNDRAISING' || step.stream === 'broadcast' || step.commercialContent === true;
 }
 
 export function decide(step: Step, facts: ConsentFacts, settings: ConsentSettings, now: Date): Decision {

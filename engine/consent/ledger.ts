@@ -2,7 +2,7 @@
 // advisory lock, so a revocation committed before a send's check is always seen by it, and one
 // arriving later applies to the next send (AUTH-04 abuse case: revocation mid-flight).
 import { z } from 'zod';
-import { PURPOSES, type JourneyDefinition, type NodeOf } from '../../workflows/index.ts';
+import { canSpamClassOf, PURPOSES, type JourneyDefinition, type NodeOf, type Template } from '../../workflows/index.ts';
 import { appendToChain, inTransaction } from '../audit/index.ts';
 import type { Prisma, PrismaClient } from '../db/index.ts';
 import { CHANNELS, decide, type ConsentFacts, type ConsentSettings, type Decision, type Step } from './decide.ts';
@@ -36,7 +36,12 @@ export async function loadConsentFacts(tx: Tx, patientId: string): Promise<Conse
 }
 
 /** The consent-relevant description of a send node, with the PHI fields its template uses. */
-export function stepOf(definition: JourneyDefinition, node: NodeOf<'send_email'>, fields: string[], trigger: Record<string, unknown> = {}): Step {
+export function stepOf(
+  definition: JourneyDefinition,
+  node: NodeOf<'send_email'>,
+  template: { source: Template | undefined; fields: string[] },
+  trigger: Record<string, unknown> = {},
+): Step {
   const activeUntil = (trigger.prescription as { activeUntil?: unknown } | undefined)?.activeUntil;
   return {
     ...(node.purpose === 'REFILL_REMINDER'
@@ -48,8 +53,10 @@ export function stepOf(definition: JourneyDefinition, node: NodeOf<'send_email'>
     sponsor: node.sponsor ?? definition.sponsor,
     stream: node.stream,
     channel: 'email',
-    fields,
+    fields: template.fields,
     exception: node.exception,
+    // A missing template cannot be classified: treat it as commercial (the stricter rules).
+    commercialContent: template.source ? canSpamClassOf(node, template.source).class === 'commercial' : true,
   };
 }
 

@@ -20,14 +20,26 @@ export interface RenderedEmail {
   html: string;
 }
 
+type Part = 'subject' | 'text' | 'html' | 'promotion';
+
 /** Liquid syntax problems in a template, by part; empty when it would render. */
-export function templateProblems(template: Template): { part: 'subject' | 'text' | 'html'; message: string }[] {
-  const problems: { part: 'subject' | 'text' | 'html'; message: string }[] = [];
-  for (const part of ['subject', 'text', 'html'] as const) {
-    const source = template[part];
+export function templateProblems(template: Template): { part: Part; message: string }[] {
+  const problems: { part: Part; message: string }[] = [];
+  const sources: [Part, string | undefined, Liquid][] = [
+    ['subject', template.subject, textEngine],
+    ['text', template.text, textEngine],
+    ['html', template.html, htmlEngine],
+    ['promotion', template.promotion?.text, textEngine],
+    ['promotion', template.promotion?.html, htmlEngine],
+  ];
+  for (const [part, source, engine] of sources) {
     if (source === undefined) continue;
     try {
-      (part === 'html' ? htmlEngine : textEngine).parse(source);
+      const parsed = engine.parse(source);
+      // The promotion is the same for everyone: an ad must not carry patient data (MIN-01).
+      if (part === 'promotion' && engine.globalVariableSegmentsSync(parsed).length) {
+        problems.push({ part, message: 'the promotional block is static: it may not read patient or trigger data' });
+      }
     } catch (e) {
       // Liquid's message quotes only the template source (designer-written), never patient data.
       problems.push({ part, message: (e as Error).message.split('\n')[0] ?? 'invalid template' });
@@ -61,8 +73,20 @@ export function templateFields(template: Template, part?: 'subject' | 'text' | '
 
 export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedEmail> {
   const subject = (await textEngine.parseAndRender(template.subject, context)).replace(/[\r\n]+/g, ' ').trim();
-  const text = await textEngine.parseAndRender(template.text, context);
-  const html = template.html ? await htmlEngine.parseAndRender(template.html, context) : htmlFromText(text);
+  let text = await textEngine.parseAndRender(template.text, context);
+  let html = template.html ? await htmlEngine.parseAndRender(template.html, context) : htmlFromText(text);
+  const promotion = template.promotion;
+  if (promotion) {
+    const promoText = (await textEngine.parseAndRender(promotion.text, {})).trim();
+    const promoHtml = promotion.html ? await htmlEngine.parseAndRender(promotion.html, {}) : paragraphFromText(promoText);
+    if (promotion.position === 'above') {
+      text = `${promoText}\n\n${text}`;
+      html = /<body[^>]*>/i.test(html) ? html.replace(/<body[^>]*>/i, (tag: string) => `${tag}${promoHtml}`) : `${promoHtml}${html}`;
+    } else {
+      text = `${text.trimEnd()}\n\n${promoText}\n`;
+      html = /<\/body>/i.test(html) ? html.replace(/<\/body>/i, `${promoHtml}</body>`) : `${html}${promoHtml}`;
+    }
+  }
   return { subject, text, html };
 }
 
@@ -92,10 +116,14 @@ export function addTracking(
 
 /** HTML for a text-only template, its URLs as links (so they are tracked like any other link). */
 function htmlFromText(text: string): string {
+  return `<!doctype html><html><body>${paragraphFromText(text)}</body></html>`;
+}
+
+function paragraphFromText(text: string): string {
   const body = escapeHtml(text)
     .replace(/https?:\/\/[^\s<>"')\]]+/g, (url) => `<a href="${url}">${url}</a>`)
     .replace(/\r?\n/g, '<br>');
-  return `<!doctype html><html><body><p>${body}</p></body></html>`;
+  return `<p>${body}</p>`;
 }
 
 function escapeHtml(s: string): string {

@@ -31,7 +31,7 @@ export interface DeliveryDeps {
   messageIdDomain: string;
   /** Time zone for patients who have none on record. */
   defaultTimeZone: string;
-  /** Footer of commercial messages (CS-07): the postal address, and the ad label for marketing. */
+  /** Footer of commercial messages (CS-07): the ad label and the postal address. */
   postalAddress: string;
   adLabel: string;
   now?: () => number;
@@ -41,9 +41,8 @@ export interface DeliveryDeps {
 export interface SendHooks {
   /** Template data: declared fields only. */
   context: RenderContext;
-  /** Marketing, fundraising or a broadcast: gets the footer and one-click unsubscribe. */
+  /** Commercial under CAN-SPAM (CS-01): gets the footer and one-click unsubscribe. */
   commercial: boolean;
-  marketing: boolean;
   /**
    * The consent decision. `final` is made inside the transaction that claims the message, under
    * the per-patient lock that consent writes also take: a revocation either lands before it (and
@@ -133,7 +132,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       click: (link) => `${base}/c/${tracking.sign({ trackingId: message.trackingId, kind: 'click', link })}`,
     });
     const unsubscribe = `${deps.publicUrl}/u/${tracking.sign({ trackingId: message.trackingId, kind: 'unsubscribe', link: 0 })}`;
-    const email = hooks.commercial ? withCommercialFooter(tracked, { ...deps, unsubscribe, marketing: hooks.marketing }) : tracked;
+    const email = hooks.commercial ? withCommercialFooter(tracked, { ...deps, unsubscribe }) : tracked;
     const messageId = message.id;
 
     // Decide and claim in one transaction: only one attempt can move the row out of `pending`,
@@ -187,9 +186,12 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
   };
 }
 
-/** CS-07: ad identification (marketing), the sender's postal address and a working opt-out. */
-function withCommercialFooter(email: TrackedEmail, f: { postalAddress: string; adLabel: string; unsubscribe: string; marketing: boolean }): TrackedEmail {
-  const lines = [...(f.marketing ? [f.adLabel] : []), f.postalAddress, `To stop receiving these emails, unsubscribe: ${f.unsubscribe}`];
+/**
+ * CS-07: ad identification, the sender's postal address and a working opt-out. Haven records no
+ * affirmative consent to commercial email, so the ad label is always there.
+ */
+function withCommercialFooter(email: TrackedEmail, f: { postalAddress: string; adLabel: string; unsubscribe: string }): TrackedEmail {
+  const lines = [f.adLabel, f.postalAddress, `To stop receiving these emails, unsubscribe: ${f.unsubscribe}`];
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const html = `<hr><p style="font-size:12px;color:#555">${lines
     .slice(0, -1)

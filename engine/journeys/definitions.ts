@@ -1,7 +1,7 @@
 // Journey definitions: validated drafts, immutable published versions (with the audience schedule
 // they need), stopping a journey, and reading them back.
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
-import { validateJourney, type JourneyDefinition, type Problem } from '../../workflows/index.ts';
+import { canSpamClassOf, validateJourney, type JourneyDefinition, type Problem } from '../../workflows/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import { SYSTEM_PRINCIPAL, recordAudit } from '../audit/index.ts';
 import { minimumNecessaryProblems } from '../consent/index.ts';
@@ -75,7 +75,11 @@ async function checked(deps: JourneyDeps, input: unknown, action: string, journe
 function classification(definition: JourneyDefinition) {
   return definition.nodes
     .filter((n) => n.type === 'send_email')
-    .map((n) => ({ nodeId: n.id, purpose: n.purpose, usesPhi: n.usesPhi, thirdPartyRemuneration: n.thirdPartyRemuneration, sponsor: n.sponsor ?? definition.sponsor ?? null }));
+    .map((n) => {
+      const template = definition.templates[n.template];
+      const canSpam = template ? canSpamClassOf(n, template) : { class: 'commercial', reasons: ['NO_TEMPLATE'] };
+      return { nodeId: n.id, purpose: n.purpose, usesPhi: n.usesPhi, thirdPartyRemuneration: n.thirdPartyRemuneration, sponsor: n.sponsor ?? definition.sponsor ?? null, canSpam };
+    });
 }
 
 export async function createJourney(deps: JourneyDeps, input: unknown, principal = SYSTEM_PRINCIPAL): Promise<{ id: string }> {
@@ -171,6 +175,8 @@ export async function getJourney({ db, temporalSettings }: JourneyDeps, id: stri
     status: journey.status,
     draft: journey.draft,
     versions: journey.versions,
+    /** How each send of the draft is classified (purpose, CAN-SPAM class and why). */
+    sends: classification(journey.draft as unknown as JourneyDefinition),
     runsUrl: temporalUiUrl(temporalSettings.uiUrl, temporalSettings.namespace, { query: `JourneyId="${journey.id}"` }),
   };
 }

@@ -121,7 +121,7 @@ async function mayReceiveAnything(deps: JourneyDeps, definition: JourneyDefiniti
   let allowed = false;
   for (const node of sends) {
     const template = definition.templates[node.template];
-    const step = stepOf(definition, node, template ? templateFields(template) : [], trigger);
+    const step = stepOf(definition, node, { source: template, fields: template ? templateFields(template) : [] }, trigger);
     const decision = await gate(deps.db, deps.consent, { patientId, nodeId: node.id, phase: 'enrollment', step, principal: 'service:enrollment' });
     allowed ||= decision.allow;
   }

@@ -67,7 +67,6 @@ function send(mailer: Mailer) {
     return deliver(request, {
       context: { patient: { givenName: patient.givenName, familyName: patient.familyName } },
       commercial: false,
-      marketing: false,
       gate: async () => ({ allow: true, reasons: ['NO_AUTHORIZATION_NEEDED'], address: patient.email }),
     });
   };

@@ -200,6 +200,56 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
     assert.ok(!to(a.email)[1]!.raw.includes('List-Unsubscribe:'), 'care messages are not commercial');
   });
 
+  it('CS-01 CS-07 a reminder with a promotion above it is sent as commercial: ad label, address, opt-out; an unsubscribed patient does not get it', async () => {
+    const [promoEvent, plainEvent] = [`promo.${uid()}`, `plain.${uid()}`];
+    const reminder = { subject: 'Your appointment', text: 'Hello {{ patient.givenName }}, see you Tuesday at 10:00.' };
+    const promoJourney = await publish(
+      build({
+        rules: { reentry: { mode: 'always' } },
+        nodes: [entry(promoEvent), send('s', { template: 'r' }), exit()],
+        edges: [['start', 's'], ['s', 'done']],
+        templates: { r: { ...reminder, promotion: { position: 'above', text: 'Whitening: 20% off this month.', html: '<p class="promo">Whitening: 20% off this month.</p>' } } },
+      }),
+    );
+    await publish(build({ nodes: [entry(plainEvent), send('s', { template: 'r' }), exit()], edges: [['start', 's'], ['s', 'done']], templates: { r: reminder } }));
+    const shown = await stack.request('GET', `/api/journeys/${promoJourney}`);
+    assert.deepEqual(shown.body.sends[0].canSpam, { class: 'commercial', reasons: ['PROMOTION_BEFORE_TRANSACTIONAL_CONTENT'] });
+
+    const p = await patient();
+    await result((await emit(promoEvent, p.id))[0]!.workflowId!);
+    const mail = to(p.email)[0]!;
+    assert.match(mail.text, /^Whitening: 20% off this month\.\s+Hello Cora, see you Tuesday/);
+    assert.match(mail.html, /<body[^>]*><p class="promo">Whitening/);
+    assert.match(mail.text, /Advertisement from Springfield Clinic/);
+    assert.match(mail.text, /Springfield Clinic, 1 Main St/);
+    const unsubscribe = /^List-Unsubscribe: <([^>]+)>/im.exec(mail.raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' '))?.[1];
+    assert.ok(unsubscribe, 'commercial: one-click unsubscribe');
+    const post = await fetch(unsubscribe!, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(post.status, 200);
+
+    // Unsubscribed: the promotional version is denied, the plain reminder still goes out.
+    assert.equal((await emit(promoEvent, p.id))[0]!.status, 'not_authorized');
+    await result((await emit(plainEvent, p.id))[0]!.workflowId!);
+    const plain = to(p.email)[1]!;
+    assert.equal(plain.subject, 'Your appointment');
+    assert.doesNotMatch(plain.text, /Advertisement|20% off/);
+    assert.ok(!plain.raw.includes('List-Unsubscribe:'));
+  });
+
+  it('CS-01 MIN-01 a promotional block that reads patient data is refused at publish', async () => {
+    const res = await stack.request(
+      'POST',
+      '/api/journeys',
+      build({
+        nodes: [entry(`p.${uid()}`), send('s', { template: 'r' }), exit()],
+        edges: [['start', 's'], ['s', 'done']],
+        templates: { r: { subject: 'Your appointment', text: 'See you Tuesday.', promotion: { position: 'below', text: '{{ patient.givenName }}, 20% off whitening' } } },
+      }),
+    );
+    assert.equal(res.status, 400);
+    assert.ok(res.body.problems.some((p: any) => p.nodeId === 's' && p.path === 'templates.r.promotion' && /static/.test(p.message)), JSON.stringify(res.body.problems));
+  });
+
   it('INV-3 MIN-03 publishing is refused for an unclassified step or a diagnosis in the subject, and the refusal is audited', async () => {
     const noPurpose = build({ nodes: [entry(`x.${uid()}`), send('s', { template: 'ok' }), exit()], edges: [['start', 's'], ['s', 'done']], templates: templates('ok') }) as unknown as Record<string, any>;
     delete noPurpose.nodes[1].purpose;

@@ -1,11 +1,11 @@
 // Compact journey definitions for tests: edges as [from, to, port?], a default template, and the
 // result validated (so a test never runs on a definition the engine would refuse).
-import { JOURNEY_FORMAT, validateJourney, type JourneyDefinition } from '../../workflows/index.ts';
+import { JOURNEY_FORMAT, validateJourney, type JourneyDefinition, type Template } from '../../workflows/index.ts';
 
 export interface JourneyParts {
   nodes: Record<string, unknown>[];
   edges: [string, string, string?][];
-  templates?: Record<string, { subject: string; text: string; html?: string }>;
+  templates?: Record<string, Template>;
   rules?: Record<string, unknown>;
   data?: Record<string, unknown>;
   name?: string;
