@@ -12,7 +12,8 @@ import { newPatientRef } from '../../engine/patients/index.ts';
 
 const base = new URL(loadConfig().databaseUrl);
 const keysDb = new URL(base);
-keysDb.pathname = '/haven_test_keys';
+const KEYS_DB = `${base.pathname.slice(1)}_keys`;
+keysDb.pathname = `/${KEYS_DB}`;
 const adminUrl = new URL(base);
 adminUrl.pathname = '/postgres';
 
@@ -56,8 +57,8 @@ const keyIdOf = (sealed: string) => sealed.split(':')[1];
 
 describe('SEC-04 encryption at rest', () => {
   before(async () => {
-    await sql(adminUrl, 'DROP DATABASE IF EXISTS haven_test_keys WITH (FORCE)');
-    await sql(adminUrl, 'CREATE DATABASE haven_test_keys');
+    await sql(adminUrl, `DROP DATABASE IF EXISTS "${KEYS_DB}" WITH (FORCE)`);
+    await sql(adminUrl, `CREATE DATABASE "${KEYS_DB}"`);
     await migrate(keysDb.toString());
   });
   after(async () => {
