@@ -1,6 +1,7 @@
 // Runtime configuration, read from the environment once. Defaults suit a single development
 // machine; README ("Configuration") lists every variable.
 import { hkdfSync } from 'node:crypto';
+import { parseMailbox, senderProblems, type SenderIdentity, type SenderPolicy } from './delivery/index.ts';
 import { LocalKms, parsePayloadKeys, type KeyManagementService, type PayloadKey } from './phi/index.ts';
 
 export interface HavenConfig {
@@ -13,7 +14,14 @@ export interface HavenConfig {
     deliveryTaskQueue: string;
     uiUrl: string;
   };
-  smtp: { url: string; from: string; messageIdDomain: string };
+  smtp: {
+    url: string;
+    /** The sender of journeys that name none (MAIL_FROM). */
+    from: SenderIdentity;
+    messageIdDomain: string;
+    /** Verified sending domains and protected names (CS-02). */
+    senders: SenderPolicy;
+  };
   /** Tracking-token keys, newest first: tokens are signed with the first and verified with any. */
   trackingKeys: { id: string; secret: Buffer }[];
   /** Temporal payload encryption keys, newest first (SEC-10). */
@@ -53,11 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     api: { host, port, publicUrl: (env.PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '') },
     databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     temporal: temporalConfig(env),
-    smtp: {
-      url: env.SMTP_URL ?? 'smtp://127.0.0.1:1025',
-      from: env.MAIL_FROM ?? 'Haven Care Team <care@haven.test>',
-      messageIdDomain: env.MESSAGE_ID_DOMAIN ?? 'haven.test',
-    },
+    smtp: smtpConfig(env),
     trackingKeys,
     payloadKeys: parsePayloadKeys(env.HAVEN_PAYLOAD_KEYS),
     kms: new LocalKms(env.HAVEN_MASTER_KEYS),
@@ -78,6 +82,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
       ...(env.HAVEN_WEBHOOK_CA_FILE ? { caFile: env.HAVEN_WEBHOOK_CA_FILE } : {}),
     },
   };
+}
+
+function smtpConfig(env: NodeJS.ProcessEnv): HavenConfig['smtp'] {
+  const from = parseMailbox(env.MAIL_FROM ?? 'Haven Care Team <care@haven.test>');
+  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const senders = {
+    verifiedDomains: list(env.HAVEN_SENDER_DOMAINS ?? from.address.split('@')[1]),
+    verifiedNames: list(env.HAVEN_VERIFIED_SENDER_NAMES),
+  };
+  // The default sender obeys the same rules as approved ones (a nameless MAIL_FROM is allowed).
+  const problems = senderProblems({ ...from, name: from.name || 'x' }, senders);
+  if (problems.length) throw new Error(`MAIL_FROM: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
+  return { url: env.SMTP_URL ?? 'smtp://127.0.0.1:1025', from, messageIdDomain: env.MESSAGE_ID_DOMAIN ?? 'haven.test', senders };
 }
 
 export function temporalConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig['temporal'] {

@@ -55,6 +55,7 @@ export async function createWorkerProcess(config: HavenConfig, options: { workfl
     tracking: createTrackingTokens(config.trackingKeys),
     publicUrl: config.api.publicUrl,
     from: config.smtp.from,
+    senderPolicy: config.smtp.senders,
     messageIdDomain: config.smtp.messageIdDomain,
     defaultTimeZone: config.defaultTimeZone,
     postalAddress: config.consent.postalAddress,

@@ -114,6 +114,8 @@ export const SendEmailNode = z
     thirdPartyRemuneration: z.enum(REMUNERATION),
     /** The third party paying, when there is one (or inherited from the journey's sponsor). */
     sponsor: z.string().min(1).max(200).optional(),
+    /** Approved sender identity for this send, overriding the journey's (CS-02). */
+    sender: Identifier.optional(),
     /** HIPAA marketing exceptions; never available for electronic messages (MKT-04). */
     exception: z.enum(['FACE_TO_FACE', 'NOMINAL_GIFT']).optional(),
     /** `broadcast` for campaigns and newsletters, `transactional` for messages about the patient's own care. */
@@ -264,7 +266,12 @@ export const CAN_SPAM_CLASSES = ['commercial', 'transactional', 'other'] as cons
 
 export const Template = z
   .object({
-    subject: z.string().min(1).max(200),
+    /** One header line: a line break would start a new header (CS-02 header injection). */
+    subject: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine((s) => !/[\u0000-\u001f\u007f\u0085\u2028\u2029]/.test(s), 'CS-02: the subject may not contain line breaks or control characters'),
     text: z.string().min(1).max(100_000),
     html: z.string().min(1).max(500_000).optional(),
     canSpamClass: z.enum(CAN_SPAM_CLASSES).optional(),
@@ -337,6 +344,8 @@ export const JourneyDefinition = z
     description: z.string().max(2_000).optional(),
     /** A third party paying for the whole campaign: every send inherits it (MKT-03). */
     sponsor: z.string().min(1).max(200).optional(),
+    /** Approved sender identity (POST /api/senders) for every send; the deployment's default otherwise (CS-02). */
+    sender: Identifier.optional(),
     data: JourneyData.default({ trigger: {}, patient: {}, events: {} }),
     rules: Rules.default({ reentry: { mode: 'never' }, exitOn: [] }),
     nodes: z.array(JourneyNode).min(1),

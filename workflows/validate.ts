@@ -34,6 +34,7 @@ const Envelope = z.object({
   name: JourneyDefinition.shape.name,
   description: JourneyDefinition.shape.description,
   sponsor: JourneyDefinition.shape.sponsor,
+  sender: JourneyDefinition.shape.sender,
   data: z.unknown().optional(),
   rules: z.unknown().optional(),
   nodes: z.array(z.unknown()).min(1, 'a journey needs at least an entry node'),

@@ -7,7 +7,7 @@ import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/clien
 import { z } from 'zod';
 import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
-import { PIXEL_GIF, type TrackingTokens } from '../delivery/index.ts';
+import { createSender, listSenders, PIXEL_GIF, retireSender, SenderInvalidError, type TrackingTokens } from '../delivery/index.ts';
 import { recordAudit, verifyAudit, writeCheckpoints } from '../audit/index.ts';
 import { AccountError, can, createUser, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
 import { PayloadEncryptionCodec } from '../phi/index.ts';
@@ -93,6 +93,9 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'POST /api/journeys/:id/simulate': 'journeys:read',
   'GET /api/journeys/:id/enrollments': 'journeys:read',
   'GET /api/journeys/:id/conversions': 'journeys:read',
+  'GET /api/senders': 'journeys:read',
+  'POST /api/senders': 'senders:admin',
+  'DELETE /api/senders/:id': 'senders:admin',
   'POST /api/audiences': 'audiences:write',
   'GET /api/audiences': 'journeys:read',
   'GET /api/audiences/:id/count': 'journeys:read',
@@ -167,6 +170,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       if (request.url.endsWith('/fhir')) return reply.code(400).type('application/fhir+json').send(operationOutcome(error.problems));
       return reply.code(400).send({ error: 'invalid_consent_record', message: error.message, problems: error.problems });
     }
+    if (error instanceof SenderInvalidError) return reply.code(400).send({ error: 'invalid_sender', message: error.message, problems: error.problems });
     if (error instanceof z.ZodError) {
       return reply.code(400).send({
         error: 'invalid_request',
@@ -323,6 +327,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.get('/api/journeys/:id/enrollments', async (req) => journeys.listEnrollments(IdParams.parse(req.params).id));
   app.get('/api/journeys/:id/conversions', async (req) => journeys.conversions(IdParams.parse(req.params).id));
 
+  app.get('/api/senders', async () => listSenders(db));
+  app.post('/api/senders', async (req, reply) => reply.code(201).send(await createSender(db, config.smtp.senders, req.body, req.principal!.id)));
+  app.delete('/api/senders/:id', async (req, reply) => {
+    if (!(await retireSender(db, IdParams.parse(req.params).id, req.principal!.id))) throw new NotFoundError('sender');
+    return reply.code(204).send();
+  });
   app.post('/api/audiences', async (req, reply) => reply.code(201).send(await journeys.createAudience(req.body)));
   app.get('/api/audiences', async () => journeys.listAudiences());
   app.get('/api/audiences/:id/count', async (req) => journeys.countAudience(IdParams.parse(req.params).id));

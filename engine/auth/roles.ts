@@ -15,6 +15,8 @@ export const PERMISSIONS = [
   'audit:write',
   'exports:deidentified',
   'users:admin',
+  /** Approve and retire sender identities (CS-02). */
+  'senders:admin',
   /** Decrypt Temporal payloads through the codec server (PHI). */
   'phi:view',
 ] as const;

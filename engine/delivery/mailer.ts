@@ -4,7 +4,9 @@
 import nodemailer from 'nodemailer';
 
 export interface OutgoingMail {
-  from: string;
+  /** nodemailer encodes the name; callers have refused line breaks already (CS-02). */
+  from: { name: string; address: string };
+  replyTo?: string;
   to: string;
   subject: string;
   text: string;

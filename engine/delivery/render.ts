@@ -72,7 +72,8 @@ export function templateFields(template: Template, part?: 'subject' | 'text' | '
 }
 
 export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedEmail> {
-  const subject = (await textEngine.parseAndRender(template.subject, context)).replace(/[\r\n]+/g, ' ').trim();
+  // Line breaks are not flattened here: the sender refuses them (CS-02) rather than guess.
+  const subject = (await textEngine.parseAndRender(template.subject, context)).trim();
   let text = await textEngine.parseAndRender(template.text, context);
   let html = template.html ? await htmlEngine.parseAndRender(template.html, context) : htmlFromText(text);
   const promotion = template.promotion;

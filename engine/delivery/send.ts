@@ -20,6 +20,7 @@ import {
 } from '../../workflows/index.ts';
 import { classifySmtpError, describeSmtpError, type Mailer } from './mailer.ts';
 import { addTracking, renderTemplate, type RenderContext, type TrackedEmail } from './render.ts';
+import { hasControlCharacters, senderProblems, type SenderIdentity, type SenderPolicy } from './senders.ts';
 import { newTrackingId, type TrackingTokens } from './tracking.ts';
 
 export interface DeliveryDeps {
@@ -27,7 +28,9 @@ export interface DeliveryDeps {
   mailer: Mailer;
   tracking: TrackingTokens;
   publicUrl: string;
-  from: string;
+  /** The sender of journeys that name none. */
+  from: SenderIdentity;
+  senderPolicy: SenderPolicy;
   messageIdDomain: string;
   /** Time zone for patients who have none on record. */
   defaultTimeZone: string;
@@ -135,6 +138,16 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
     const email = hooks.commercial ? withCommercialFooter(tracked, { ...deps, unsubscribe }) : tracked;
     const messageId = message.id;
 
+    // CS-02: an approved, still valid sender, and no header a line break could split.
+    const senderId = node.sender ?? definition.sender;
+    const sender = senderId ? await db.sender.findUnique({ where: { id: senderId } }) : { ...deps.from, retiredAt: null };
+    const refusal = sender ? senderRefusal(sender, deps.senderPolicy, email.subject) : 'SENDER_NOT_APPROVED';
+    if (refusal !== undefined || !sender) {
+      const reason = refusal ?? 'SENDER_NOT_APPROVED';
+      await db.message.updateMany({ where: { id: messageId, status: 'pending' }, data: { status: 'denied', smtpResponse: reason } });
+      return { status: 'denied', reason };
+    }
+
     // Decide and claim in one transaction: only one attempt can move the row out of `pending`,
     // and only with consent as it stands at that moment.
     const claim = await db.$transaction(async (tx) => {
@@ -155,7 +168,8 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
 
     try {
       const receipt = await mailer.send({
-        from: deps.from,
+        from: { name: sender.name, address: sender.address },
+        ...(sender.replyTo ? { replyTo: sender.replyTo } : {}),
         to: claim.decision.address,
         subject: email.subject,
         text: email.text,
@@ -184,6 +198,12 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       throw new Error(`email hand-off failed (${description})`);
     }
   };
+}
+
+function senderRefusal(sender: SenderIdentity & { retiredAt: Date | null }, policy: SenderPolicy, subject: string): string | undefined {
+  if (sender.retiredAt || senderProblems({ ...sender, name: sender.name || 'x' }, policy).length) return 'SENDER_NOT_APPROVED';
+  if ([sender.name, sender.address, sender.replyTo ?? '', subject].some(hasControlCharacters)) return 'HEADER_INJECTION';
+  return undefined;
 }
 
 /**

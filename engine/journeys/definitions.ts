@@ -5,7 +5,7 @@ import { canSpamClassOf, validateJourney, type JourneyDefinition, type Problem }
 import { isUniqueViolation } from '../db/index.ts';
 import { SYSTEM_PRINCIPAL, recordAudit } from '../audit/index.ts';
 import { minimumNecessaryProblems } from '../consent/index.ts';
-import { templateFields, templateProblems } from '../delivery/index.ts';
+import { templateFields, templateProblems, unapprovedSenders } from '../delivery/index.ts';
 import { PATIENT_BUILTINS, typeAt } from '../../workflows/index.ts';
 import { deleteAudienceSchedule, signalStop, temporalUiUrl, upsertAudienceSchedule } from '../temporal/index.ts';
 import type { JourneyDeps } from './deps.ts';
@@ -47,6 +47,14 @@ export async function checkDefinition(deps: JourneyDeps, input: unknown): Promis
     }
     for (const p of minimumNecessaryProblems(template, { subject: templateFields(template, 'subject'), body: fields }, node)) {
       problems.push({ nodeId: node.id, path: `nodes[${i}]`, message: `template "${node.template}" ${p.part}: ${p.message}` });
+    }
+  }
+  // CS-02: only approved sender identities.
+  const senders = [definition.sender, ...definition.nodes.map((n) => (n.type === 'send_email' ? n.sender : undefined))].filter((s): s is string => Boolean(s));
+  for (const id of await unapprovedSenders(deps.db, [...new Set(senders)])) {
+    const users = definition.nodes.filter((n) => n.type === 'send_email' && (n.sender ?? definition.sender) === id);
+    for (const node of users.length ? users : [undefined]) {
+      problems.push({ ...(node ? { nodeId: node.id } : {}), path: node ? `nodes[${definition.nodes.indexOf(node)}].sender` : 'sender', message: `CS-02: sender "${id}" is not an approved sender identity (POST /api/senders)` });
     }
   }
   for (const [i, node] of definition.nodes.entries()) {

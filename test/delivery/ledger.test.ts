@@ -18,11 +18,13 @@ const { db } = openDatabase(config);
 const tracking = createTrackingTokens(config.trackingKeys);
 const CANARY_NAME = `Zelda${randomBytes(4).toString('hex')}`;
 
-async function enrollmentFixture(templateText?: string) {
+/** `stored` edits the validated definition, as a version stored before a rule existed may differ. */
+async function enrollmentFixture(templateText?: string, stored: (definition: any) => void = () => {}) {
   const definition: any = followUpJourney({ event: 'test.ledger' });
   if (templateText) definition.templates.welcome.text = templateText;
   const valid = validateJourney(definition);
   assert.ok(valid.ok);
+  stored(valid.definition);
   const email = `ledger-${randomUUID().slice(0, 8)}@example.test`;
   const patient = await db.patient.create({ data: { ref: newPatientRef(), email, givenName: CANARY_NAME } });
   const journey = await db.journey.create({ data: { name: 'ledger', draft: valid.definition as object } });
@@ -50,7 +52,8 @@ function sender(mailer: Mailer) {
     mailer,
     tracking,
     publicUrl: 'https://haven.example.org',
-    from: 'Care Team <care@haven.test>',
+    from: { name: 'Care Team', address: 'care@haven.test' },
+    senderPolicy: { verifiedDomains: ['haven.test'], verifiedNames: [] },
     messageIdDomain: 'haven.test',
     defaultTimeZone: 'UTC',
     postalAddress: 'Haven Test Clinic, 1 Test Street, Springfield',
@@ -193,6 +196,26 @@ describe('the sent-ledger (INV-5)', () => {
       assert.equal((await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } })).status, 'pending');
     } finally {
       down.close();
+    }
+  });
+
+  it('CS-02 a subject with a line break ("Bob\\r\\nBcc: x@y") is refused before nodemailer sees it', async () => {
+    const { email, request } = await enrollmentFixture(undefined, (d) => (d.templates.welcome.subject = 'Hello\r\nBcc: leak@example.test'));
+    assert.deepEqual(await send(mailer)(request), { status: 'denied', reason: 'HEADER_INJECTION' });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(inbox.messages.filter((m) => m.envelope.to.includes(email) || m.envelope.to.includes('leak@example.test')).length, 0);
+    const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
+    assert.deepEqual([row.status, row.attempts], ['denied', 0]);
+  });
+
+  it('CS-02 a sender that is unknown or retired since publishing: the message is denied, never sent from another identity', async () => {
+    const retired = `retired-${randomUUID().slice(0, 8)}`;
+    await db.sender.create({ data: { id: retired, name: 'Billing', address: 'billing@haven.test', createdBy: 'test', retiredAt: new Date() } });
+    for (const sender of [retired, 'never-approved']) {
+      const { email, request } = await enrollmentFixture(undefined, (d) => (d.sender = sender));
+      assert.deepEqual(await send(mailer)(request), { status: 'denied', reason: 'SENDER_NOT_APPROVED' });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(inbox.messages.filter((m) => m.envelope.to.includes(email)).length, 0);
     }
   });
 });
