@@ -79,6 +79,7 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'POST /api/patients/:id/authorizations/:authorizationId/end': 'consent:write',
   'POST /api/patients/:id/suppressions': 'consent:write',
   'POST /api/patients/:id/directives': 'consent:write',
+  'POST /api/patients/:id/unencrypted-email': 'consent:write',
   'POST /api/patients/:id/restrictions': 'consent:write',
   'GET /api/audit/verify': 'audit:read',
   'POST /api/audit/checkpoints': 'audit:write',
@@ -234,8 +235,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     const { id, authorizationId } = PatientAuth.parse(req.params);
     return journeys.endAuthorization(id, authorizationId, req.body);
   });
-  for (const kind of ['suppression', 'directive', 'restriction'] as const) {
-    app.post(`/api/patients/:id/${kind === 'directive' ? 'directives' : `${kind}s`}`, async (req, reply) =>
+  const consentPaths = { suppression: 'suppressions', directive: 'directives', restriction: 'restrictions', unencrypted_email: 'unencrypted-email' } as const;
+  for (const [kind, path] of Object.entries(consentPaths) as [keyof typeof consentPaths, string][]) {
+    app.post(`/api/patients/:id/${path}`, async (req, reply) =>
       reply.code(201).send(await journeys.recordConsentEntry(IdParams.parse(req.params).id, kind, req.body)),
     );
   }

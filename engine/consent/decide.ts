@@ -51,6 +51,8 @@ export interface ConsentFacts {
   suppressions: { kind: string; stream: string | null; channel: string; receivedAt: Date }[];
   directives: { kind: string; channel: string; address: string | null; receivedAt: Date }[];
   restrictions: { purposes: string[]; agreedAt: Date; endsAt: Date | null }[];
+  /** RCC-03 elections of unencrypted email (absent: none). */
+  unencryptedEmail?: { kind: string; channel: string; address: string | null; receivedAt: Date }[];
 }
 
 export interface ConsentSettings {
@@ -71,6 +73,12 @@ export interface Decision {
   address?: string;
   /** Marketing or fundraising or a broadcast: needs the commercial footer and an opt-out (CS-07). */
   commercial: boolean;
+  /**
+   * How an allowed message may travel (LOG-07): PHI only over verified TLS or as a portal notice,
+   * unless the patient elected unencrypted email for this very address (RCC-03); PHI-free mail
+   * may go opportunistically.
+   */
+  transport?: 'tls_or_portal' | 'patient_elected_unencrypted' | 'opportunistic';
 }
 
 const NO_AUTHORIZATION_NEEDED = new Set(['TREATMENT', 'CARE_COORDINATION', 'OWN_HEALTH_PRODUCT', 'TRANSACTIONAL', 'GOV_PROGRAM_INFO', 'GENERAL_HEALTH_PROMOTION', 'REFILL_REMINDER', 'FUNDRAISING']);
@@ -178,14 +186,23 @@ function evaluate(step: Step, facts: ConsentFacts, settings: ConsentSettings, no
 
   const unique = [...new Set(reasons)];
   if (unique.length) return { allow: false, reasons: unique, commercial };
+  // RCC-03: the patient's own election covers only the address it names — never a third party's.
+  const election = latest((facts.unencryptedEmail ?? []).filter((e) => e.channel === step.channel && inEffect(e.receivedAt)));
+  const elected = election?.kind === 'elected' && !!address && sameAddress(election.address, address);
+  const transport = !step.usesPhi ? 'opportunistic' : elected ? 'patient_elected_unencrypted' : 'tls_or_portal';
   return {
     allow: true,
-    reasons: [marketing ? 'MARKETING_AUTHORIZED' : 'NO_AUTHORIZATION_NEEDED'],
+    reasons: [marketing ? 'MARKETING_AUTHORIZED' : 'NO_AUTHORIZATION_NEEDED', ...(transport === 'patient_elected_unencrypted' ? ['PATIENT_ELECTED_UNENCRYPTED'] : [])],
     commercial,
+    transport,
     ...(authorizationIdUsed ? { authorizationIdUsed } : {}),
     ...(contactPoint ? { contactPoint } : {}),
     ...(address ? { address } : {}),
   };
+}
+
+function sameAddress(a: string | null, b: string): boolean {
+  return a !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
 /** Why an authorization does not cover this step now; empty when it does. */

@@ -8,6 +8,7 @@ export {
   addDirective,
   addRestriction,
   addSuppression,
+  addUnencryptedEmailElection,
   ConsentInvalidError,
   createAuthorization,
   endAuthorization,

@@ -15,12 +15,13 @@ export async function lockPatient(tx: Tx, patientId: string): Promise<void> {
 }
 
 export async function loadConsentFacts(tx: Tx, patientId: string): Promise<ConsentFacts> {
-  const [patient, authorizations, suppressions, directives, restrictions] = await Promise.all([
+  const [patient, authorizations, suppressions, directives, restrictions, unencryptedEmail] = await Promise.all([
     tx.patient.findUnique({ where: { id: patientId }, select: { email: true } }),
     tx.authorization.findMany({ where: { patientId }, include: { ends: true } }),
     tx.suppression.findMany({ where: { patientId } }),
     tx.directive.findMany({ where: { patientId } }),
     tx.restriction.findMany({ where: { patientId } }),
+    tx.unencryptedEmailElection.findMany({ where: { patientId } }),
   ]);
   return {
     primaryAddress: patient?.email ?? null,
@@ -32,6 +33,7 @@ export async function loadConsentFacts(tx: Tx, patientId: string): Promise<Conse
     suppressions,
     directives,
     restrictions,
+    unencryptedEmail,
   };
 }
 
@@ -190,6 +192,56 @@ export async function addDirective(db: PrismaClient, patientId: string, input: u
     await lockPatient(tx, patientId);
     return tx.directive.create({
       data: { patientId, kind: d.kind, channel: d.channel, address: d.kind === 'redirect' ? d.address : null, source: d.source },
+      select: { id: true },
+    });
+  });
+}
+
+export const UnencryptedEmailInput = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('elected'),
+      /** The patient's own address the election covers. */
+      address: z.email(),
+      /** When the patient was shown the risk warning, and which text (RCC-03). */
+      warnedAt: z.iso.datetime({ offset: true }),
+      warningTextVersion: z.string().trim().min(1).max(50),
+      acceptedAt: z.iso.datetime({ offset: true }),
+      source: z.string().trim().min(1).max(100),
+    })
+    .strict(),
+  z.object({ kind: z.literal('withdrawn'), source: z.string().trim().min(1).max(100) }).strict(),
+]);
+
+/**
+ * RCC-03: records a patient's election of unencrypted email (after the risk warning) or its
+ * withdrawal. Only for an address that is the patient's own contact point right now.
+ */
+export async function addUnencryptedEmailElection(db: PrismaClient, patientId: string, input: unknown): Promise<{ id: string }> {
+  const parsed = UnencryptedEmailInput.safeParse(input);
+  if (!parsed.success) throw new ConsentInvalidError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  const e = parsed.data;
+  return db.$transaction(async (tx) => {
+    await lockPatient(tx, patientId);
+    if (e.kind === 'elected') {
+      const problems: AuthorizationProblem[] = [];
+      if (Date.parse(e.acceptedAt) < Date.parse(e.warnedAt)) problems.push({ path: 'acceptedAt', message: 'RCC-03: accepted before the risk warning was given' });
+      const facts = await loadConsentFacts(tx, patientId);
+      const own = [facts.primaryAddress, ...facts.directives.filter((d) => d.kind === 'redirect').map((d) => d.address)];
+      if (!own.some((a) => a?.trim().toLowerCase() === e.address.trim().toLowerCase())) {
+        problems.push({ path: 'address', message: "RCC-03: not one of the patient's own contact points (never a third party's)" });
+      }
+      if (problems.length) throw new ConsentInvalidError(problems);
+    }
+    return tx.unencryptedEmailElection.create({
+      data: {
+        patientId,
+        kind: e.kind,
+        source: e.source,
+        ...(e.kind === 'elected'
+          ? { address: e.address, warnedAt: new Date(e.warnedAt), warningTextVersion: e.warningTextVersion, acceptedAt: new Date(e.acceptedAt) }
+          : {}),
+      },
       select: { id: true },
     });
   });

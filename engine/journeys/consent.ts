@@ -6,6 +6,7 @@ import {
   addDirective,
   addRestriction,
   addSuppression,
+  addUnencryptedEmailElection,
   authorizationFromConsent,
   ConsentInvalidError,
   createAuthorization,
@@ -49,9 +50,11 @@ export async function endPatientAuthorization(deps: JourneyDeps, patientId: stri
   return { ...ended, signalled };
 }
 
-export async function recordConsentEntry(deps: JourneyDeps, patientId: string, kind: 'suppression' | 'directive' | 'restriction', input: unknown) {
+export type ConsentEntryKind = 'suppression' | 'directive' | 'restriction' | 'unencrypted_email';
+
+export async function recordConsentEntry(deps: JourneyDeps, patientId: string, kind: ConsentEntryKind, input: unknown) {
   await patientExists(deps, patientId);
-  const write = { suppression: addSuppression, directive: addDirective, restriction: addRestriction }[kind];
+  const write = { suppression: addSuppression, directive: addDirective, restriction: addRestriction, unencrypted_email: addUnencryptedEmailElection }[kind];
   const row = await write(deps.db, patientId, input);
   const signalled = await notifyConsentChanged(deps, patientId);
   return { ...row, signalled };
@@ -61,14 +64,15 @@ export async function recordConsentEntry(deps: JourneyDeps, patientId: string, k
 export async function consentOverview({ db }: JourneyDeps, patientId: string) {
   const patient = await db.patient.findUnique({ where: { id: patientId }, select: { id: true } });
   if (!patient) throw new NotFoundError('patient');
-  const [authorizations, suppressions, directives, restrictions, decisions] = await Promise.all([
+  const [authorizations, suppressions, directives, restrictions, unencryptedEmail, decisions] = await Promise.all([
     db.authorization.findMany({ where: { patientId }, include: { ends: true }, orderBy: { signedAt: 'desc' } }),
     db.suppression.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
     db.directive.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
     db.restriction.findMany({ where: { patientId }, orderBy: { agreedAt: 'desc' } }),
+    db.unencryptedEmailElection.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
     db.decision.findMany({ where: { patientId }, orderBy: { at: 'desc' }, take: 50, omit: { seq: true, prevHash: true, hash: true } }),
   ]);
-  return { authorizations, suppressions, directives, restrictions, decisions };
+  return { authorizations, suppressions, directives, restrictions, unencryptedEmail, decisions };
 }
 
 /**

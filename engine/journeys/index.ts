@@ -34,7 +34,7 @@ export function createJourneyService(deps: JourneyDeps) {
     recordAuthorization: (patientId: string, input: unknown) => consent.recordAuthorization(deps, patientId, input),
     recordFhirAuthorization: (patientId: string, resource: unknown) => consent.recordFhirAuthorization(deps, patientId, resource),
     endAuthorization: (patientId: string, authorizationId: string, input: unknown) => consent.endPatientAuthorization(deps, patientId, authorizationId, input),
-    recordConsentEntry: (patientId: string, kind: 'suppression' | 'directive' | 'restriction', input: unknown) => consent.recordConsentEntry(deps, patientId, kind, input),
+    recordConsentEntry: (patientId: string, kind: consent.ConsentEntryKind, input: unknown) => consent.recordConsentEntry(deps, patientId, kind, input),
     consentOverview: (patientId: string) => consent.consentOverview(deps, patientId),
     unsubscribe: (claim: TrackingClaim) => consent.unsubscribe(deps, claim),
     createAudience: (input: unknown) => audiences.createAudience(deps, input),

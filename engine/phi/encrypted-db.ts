@@ -12,6 +12,7 @@ export const PHI_COLUMNS: Record<string, Record<string, Kind>> = {
   Event: { data: 'json' },
   Message: { smtpResponse: 'string', links: 'json' },
   Directive: { address: 'string' },
+  UnencryptedEmailElection: { address: 'string' },
   Authorization: { signer: 'json', signature: 'json' },
 };
 

@@ -203,6 +203,26 @@ describe('confidential communications and restrictions (RCC)', () => {
     assert.equal(d.address, 'pat@example.test');
   });
 
+  it('RCC-03 PHI email goes "TLS or portal" unless the patient elected unencrypted email for that very address', () => {
+    const elected = (address: string | null, receivedAt = '2026-12-01T00:00:00Z') => ({ kind: 'elected', channel: 'email', address, receivedAt: at(receivedAt) });
+    const none = decide(step(), facts(), SETTINGS, NOW);
+    assert.equal(none.transport, 'tls_or_portal');
+    assert.deepEqual(none.reasons, ['NO_AUTHORIZATION_NEEDED']);
+
+    const chosen = decide(step(), facts({ unencryptedEmail: [elected('PAT@example.test')] }), SETTINGS, NOW);
+    assert.equal(chosen.transport, 'patient_elected_unencrypted');
+    assert.deepEqual(chosen.reasons, ['NO_AUTHORIZATION_NEEDED', 'PATIENT_ELECTED_UNENCRYPTED'], 'logged as patient-elected');
+
+    // Another address (a changed one, or a directive sending elsewhere): the election does not travel.
+    assert.equal(decide(step(), facts({ unencryptedEmail: [elected('old@example.test')] }), SETTINGS, NOW).transport, 'tls_or_portal');
+    const redirected = facts({ unencryptedEmail: [elected('pat@example.test')], directives: [directive('redirect', 'alt@example.test')] });
+    assert.equal(decide(step(), redirected, SETTINGS, NOW).transport, 'tls_or_portal');
+    // Withdrawn: back to TLS or portal. PHI-free mail may always go opportunistically.
+    const withdrawn = { kind: 'withdrawn', channel: 'email', address: null, receivedAt: at('2026-12-02T00:00:00Z') };
+    assert.equal(decide(step(), facts({ unencryptedEmail: [elected('pat@example.test'), withdrawn] }), SETTINGS, NOW).transport, 'tls_or_portal');
+    assert.equal(decide(step({ usesPhi: false, fields: [] }), facts(), SETTINGS, NOW).transport, 'opportunistic');
+  });
+
   it('RCC-02 an agreed restriction denies the purposes it names, while it lasts', () => {
     const restriction = { purposes: ['CARE_COORDINATION'], agreedAt: at('2026-11-01T00:00:00Z'), endsAt: at('2027-01-01T00:00:00Z') };
     denied(decide(step({ purpose: 'CARE_COORDINATION' }), facts({ restrictions: [restriction] }), SETTINGS, NOW), 'RESTRICTION_AGREED');

@@ -250,6 +250,30 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
     assert.ok(res.body.problems.some((p: any) => p.nodeId === 's' && p.path === 'templates.r.promotion' && /static/.test(p.message)), JSON.stringify(res.body.problems));
   });
 
+  it('RCC-03 an election of unencrypted email is recorded only after the warning and only for the patient\'s own address; sends record it as patient-elected', async () => {
+    const p = await patient();
+    const url = `/api/patients/${p.id}/unencrypted-email`;
+    const election = { kind: 'elected', address: p.email, warnedAt: '2026-12-01T10:00:00Z', warningTextVersion: 'rcc-warning-v1', acceptedAt: '2026-12-01T10:01:00Z', source: 'portal' };
+    const third = await stack.request('POST', url, { ...election, address: `caregiver-${uid()}@example.test` });
+    assert.equal(third.status, 400);
+    assert.deepEqual(third.body.problems.map((x: any) => x.path), ['address']);
+    const early = await stack.request('POST', url, { ...election, acceptedAt: '2026-12-01T09:59:00Z' });
+    assert.deepEqual(early.body.problems.map((x: any) => x.path), ['acceptedAt']);
+    assert.equal((await stack.request('POST', url, { kind: 'elected', address: p.email, source: 'portal' })).status, 400, 'no warning recorded');
+    assert.equal((await stack.request('POST', url, { ...election, address: p.email.toUpperCase() })).status, 201);
+
+    const event = `rcc3.${uid()}`;
+    await publish(build({ nodes: [entry(event), send('s', { template: 'visit' }), exit()], edges: [['start', 's'], ['s', 'done']], templates: templates('visit') }));
+    await result((await emit(event, p.id))[0]!.workflowId!);
+    const made = await decisions(p.id);
+    assert.deepEqual(made.map((d) => [d.phase, d.reasons]), [
+      ['enrollment', ['NO_AUTHORIZATION_NEEDED', 'PATIENT_ELECTED_UNENCRYPTED']],
+      ['send', ['NO_AUTHORIZATION_NEEDED', 'PATIENT_ELECTED_UNENCRYPTED']],
+    ]);
+    const overview = await stack.request('GET', `/api/patients/${p.id}/consent`);
+    assert.deepEqual(overview.body.unencryptedEmail.map((e: any) => [e.kind, e.warningTextVersion]), [['elected', 'rcc-warning-v1']]);
+  });
+
   it('INV-3 MIN-03 publishing is refused for an unclassified step or a diagnosis in the subject, and the refusal is audited', async () => {
     const noPurpose = build({ nodes: [entry(`x.${uid()}`), send('s', { template: 'ok' }), exit()], edges: [['start', 's'], ['s', 'done']], templates: templates('ok') }) as unknown as Record<string, any>;
     delete noPurpose.nodes[1].purpose;
