@@ -48,6 +48,8 @@ export interface HavenConfig {
     nppFundraisingStatement: boolean;
     /** The covered entity's time zone (calendar days, date-only expiries). */
     timeZone: string;
+    /** Tries to email an authorization copy before staff are asked to deliver it (AUTH-03). */
+    authorizationCopyAttempts: number;
   };
 }
 
@@ -75,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
       adLabel: env.HAVEN_AD_LABEL ?? 'This is an advertisement.',
       nppFundraisingStatement: env.HAVEN_NPP_FUNDRAISING === 'true',
       timeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
+      authorizationCopyAttempts: Number(env.HAVEN_AUTH_COPY_ATTEMPTS ?? 8),
     },
     webhooks: {
       // Without its own secret, webhook signing uses a key derived from the tracking key.

@@ -66,7 +66,8 @@ export async function createWorkerProcess(config: HavenConfig, options: { workfl
   const temporal = connectClient(config.temporal, dataConverter);
   const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
   const webhooks = { secret: config.webhooks.secret, ...(config.webhooks.caFile ? { ca: readFileSync(config.webhooks.caFile, 'utf8') } : {}) };
-  const activities = createActivities({ db, deliverJourneyEmail, journeys, webhooks, consent: config.consent });
+  const copies = { db, mailer, from: config.smtp.from, messageIdDomain: config.smtp.messageIdDomain, consent: config.consent };
+  const activities = createActivities({ db, deliverJourneyEmail, journeys, webhooks, consent: config.consent, copies });
   const workers = await createJourneyWorkers(config.temporal, activities, dataConverter, options.workflowBundle);
   return {
     /** Runs until `shutdown()`; then releases the mail pool and the database. */

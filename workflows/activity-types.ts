@@ -33,3 +33,10 @@ export interface AudienceActivities {
   /** Enrolls one page of the journey's audience; `next` is the cursor of the following page. */
   enrollAudiencePage(request: { journeyId: string; cursor: string | null }): Promise<{ enrolled: number; skipped: number; next: string | null }>;
 }
+
+export interface AuthorizationCopyActivities {
+  /** Emails the patient their copy (AUTH-03); a failure it cannot recover from is non-retryable, typed by reason. */
+  sendAuthorizationCopy(request: { authorizationId: string }): Promise<{ status: 'sent' | 'already_sent' }>;
+  /** Puts the copy on the staff queue; the authorization stays valid. */
+  flagAuthorizationCopy(request: { authorizationId: string; reason: string }): Promise<void>;
+}

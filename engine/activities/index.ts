@@ -2,11 +2,11 @@
 // the logic lives in delivery/, runs/ and journeys/; this file only wires it to the workflow's
 // signatures.
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { AudienceActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, NodeOf, SendResult } from '../../workflows/index.ts';
+import type { AudienceActivities, AuthorizationCopyActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, NodeOf, SendResult } from '../../workflows/index.ts';
 import { gate, isCommercial, minimumNecessaryProblems, stepOf, type ConsentSettings } from '../consent/index.ts';
 import { EnrollmentNotFoundError } from '../db/index.ts';
 import type { PrismaClient } from '../db/index.ts';
-import { templateFields, type SendHooks } from '../delivery/index.ts';
+import { CopyUndeliverableError, flagAuthorizationCopy, sendAuthorizationCopy, templateFields, type CopyDeps, type SendHooks } from '../delivery/index.ts';
 import type { JourneyService } from '../journeys/index.ts';
 import { callWebhook, evaluateNode, loadRunFacts, markEnrollmentEnded, recordGoal, updatePatient, type WebhookSettings } from '../runs/index.ts';
 
@@ -16,11 +16,13 @@ export interface ActivityDeps {
   consent: ConsentSettings;
   journeys: Pick<JourneyService, 'enrollAudiencePage'>;
   webhooks: WebhookSettings;
+  /** How authorization copies are emailed (AUTH-03). */
+  copies: CopyDeps;
 }
 
 export function createActivities(deps: ActivityDeps): {
   journey: JourneyActivities & AudienceActivities;
-  delivery: DeliveryActivities;
+  delivery: DeliveryActivities & AuthorizationCopyActivities;
 } {
   const { db } = deps;
   return {
@@ -34,6 +36,15 @@ export function createActivities(deps: ActivityDeps): {
     },
     delivery: {
       deliverEmail: (request) => final(sendWithConsent(deps, request)),
+      sendAuthorizationCopy: async ({ authorizationId }) => {
+        try {
+          return await sendAuthorizationCopy(deps.copies, authorizationId);
+        } catch (e) {
+          if (e instanceof CopyUndeliverableError) throw ApplicationFailure.nonRetryable('authorization copy undeliverable', e.reason);
+          throw e;
+        }
+      },
+      flagAuthorizationCopy: ({ authorizationId, reason }) => flagAuthorizationCopy(db, authorizationId, reason),
     },
   };
 }

@@ -73,6 +73,7 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'POST /api/patients': 'patients:write',
   'PATCH /api/patients/:id': 'patients:write',
   'GET /api/patients/:id/consent': 'consent:read',
+  'GET /api/authorization-copies': 'consent:read',
   'POST /api/patients/:id/authorizations': 'consent:write',
   'POST /api/patients/:id/authorizations/fhir': 'consent:write',
   'POST /api/patients/:id/authorizations/:authorizationId/revoke': 'consent:write',
@@ -214,6 +215,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // Consent ledgers: authorizations and their ends, suppressions, directives, restrictions.
   const PatientAuth = z.object({ id: z.string().min(1).max(100), authorizationId: z.string().min(1).max(100) });
   app.get('/api/patients/:id/consent', async (req) => journeys.consentOverview(IdParams.parse(req.params).id));
+  const CopyQuery = z.object({ status: z.enum(['queued', 'sending', 'sent', 'failed']).default('failed') });
+  app.get('/api/authorization-copies', async (req) => journeys.listAuthorizationCopies(CopyQuery.parse(req.query).status));
   app.post('/api/patients/:id/authorizations', async (req, reply) =>
     reply.code(201).send(await journeys.recordAuthorization(IdParams.parse(req.params).id, req.body)),
   );

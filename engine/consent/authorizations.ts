@@ -63,6 +63,8 @@ export const NewAuthorization = z
       })
       .strict(),
     source: z.enum(['api', 'fhir', 'form']).default('api'),
+    /** The covered entity asked for it (the usual case): the patient must get a copy (AUTH-03). */
+    requestedBy: z.enum(['covered_entity', 'patient']).default('covered_entity'),
   })
   .strict();
 export type NewAuthorization = z.infer<typeof NewAuthorization>;

@@ -62,6 +62,8 @@ export interface ConsentSettings {
   nppFundraisingStatement: boolean;
   /** The covered entity's time zone: calendar days and date-only expiries are counted in it. */
   timeZone: string;
+  /** Tries to email an authorization copy before it goes to the staff queue (AUTH-03; default 8). */
+  authorizationCopyAttempts?: number;
 }
 
 export interface Decision {

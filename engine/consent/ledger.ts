@@ -102,7 +102,18 @@ export class ConsentInvalidError extends Error {
   }
 }
 
-export async function createAuthorization(db: PrismaClient, patientId: string, input: unknown, timeZone: string, now = new Date()): Promise<{ id: string } | null> {
+/**
+ * Stores an authorization; when the covered entity asked for it, the patient's copy is queued in
+ * the same transaction (AUTH-03), and `enqueueCopy` must succeed before it commits.
+ */
+export async function createAuthorization(
+  db: PrismaClient,
+  patientId: string,
+  input: unknown,
+  timeZone: string,
+  enqueueCopy: (authorizationId: string) => Promise<void>,
+  now = new Date(),
+): Promise<{ id: string; copy: 'queued' | 'not_required' } | null> {
   const parsed = NewAuthorization.safeParse(input);
   if (!parsed.success) {
     throw new ConsentInvalidError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
@@ -111,30 +122,38 @@ export async function createAuthorization(db: PrismaClient, patientId: string, i
   const defects = authorizationDefects(a, patientId, now, timeZone);
   if (defects.length) throw new ConsentInvalidError(defects);
   if (!(await db.patient.findUnique({ where: { id: patientId }, select: { id: true } }))) return null;
-  return db.authorization.create({
-    data: {
-      patientId,
-      infoDescription: a.infoDescription,
-      infoCategories: a.infoCategories,
-      disclosers: a.disclosers,
-      recipients: a.recipients,
-      purposes: a.purposes,
-      channels: a.channels,
-      sponsors: a.sponsors,
-      remunerationDisclosed: a.remunerationDisclosed,
-      saleOfPhi: a.saleOfPhi,
-      expiresAt: a.expiresAt ? new Date(expiryInstant(a.expiresAt, timeZone)) : null,
-      expirationEvent: a.expirationEvent ?? null,
-      signedAt: new Date(a.signedAt),
-      signer: a.signer,
-      signature: a.signature,
-      statements: a.statements,
-      templateVersion: a.document.templateVersion,
-      documentHash: a.document.hash,
-      source: a.source,
-    },
-    select: { id: true },
+  return db.$transaction(async (tx) => {
+    const { id } = await tx.authorization.create({ data: authorizationRow(patientId, a, timeZone), select: { id: true } });
+    if (a.requestedBy !== 'covered_entity') return { id, copy: 'not_required' as const };
+    await tx.authorizationCopy.create({ data: { authorizationId: id, patientId } });
+    await enqueueCopy(id); // throws (and rolls everything back) when the copy cannot be queued
+    return { id, copy: 'queued' as const };
   });
+}
+
+function authorizationRow(patientId: string, a: NewAuthorization, timeZone: string) {
+  return {
+    patientId,
+    infoDescription: a.infoDescription,
+    infoCategories: a.infoCategories,
+    disclosers: a.disclosers,
+    recipients: a.recipients,
+    purposes: a.purposes,
+    channels: a.channels,
+    sponsors: a.sponsors,
+    remunerationDisclosed: a.remunerationDisclosed,
+    saleOfPhi: a.saleOfPhi,
+    expiresAt: a.expiresAt ? new Date(expiryInstant(a.expiresAt, timeZone)) : null,
+    expirationEvent: a.expirationEvent ?? null,
+    signedAt: new Date(a.signedAt),
+    signer: a.signer,
+    signature: a.signature,
+    statements: a.statements,
+    templateVersion: a.document.templateVersion,
+    documentHash: a.document.hash,
+    source: a.source,
+    requestedBy: a.requestedBy,
+  };
 }
 
 export const AuthorizationEndInput = z

@@ -7,6 +7,7 @@ export { createJourneyEmailSender, type DeliveryDeps, type SendHooks } from './s
 export { createTrackingTokens, type TrackingClaim, type TrackingTokens } from './tracking.ts';
 export { hasControlCharacters, parseMailbox, senderProblems, type SenderIdentity, type SenderPolicy, type SenderProblem } from './senders.ts';
 export { createSender, listSenders, retireSender, SenderInvalidError, unapprovedSenders } from './sender-registry.ts';
+export { authorizationCopyEmail, CopyUndeliverableError, flagAuthorizationCopy, sendAuthorizationCopy, type CopyDeps } from './authorization-copy.ts';
 export { renderTemplate, templateProblems, templateFields, addTracking } from './render.ts';
 
 /** The 43-byte transparent GIF served by the open pixel. */

@@ -14,7 +14,7 @@ import {
   recordUnsubscribe,
 } from '../consent/index.ts';
 import type { TrackingClaim } from '../delivery/index.ts';
-import { signalConsentChanged } from '../temporal/index.ts';
+import { signalConsentChanged, startAuthorizationCopy } from '../temporal/index.ts';
 import type { JourneyDeps } from './deps.ts';
 import { NotFoundError } from './errors.ts';
 
@@ -30,10 +30,17 @@ async function patientExists(deps: JourneyDeps, patientId: string): Promise<void
 }
 
 export async function recordAuthorization(deps: JourneyDeps, patientId: string, input: unknown) {
-  const created = await createAuthorization(deps.db, patientId, input, deps.defaultTimeZone);
+  // AUTH-03: the authorization is stored only if its copy could be queued.
+  const enqueueCopy = (id: string) => startAuthorizationCopy(deps.temporal, deps.temporalSettings, id, deps.consent.authorizationCopyAttempts ?? 8);
+  const created = await createAuthorization(deps.db, patientId, input, deps.defaultTimeZone, enqueueCopy);
   if (!created) throw new NotFoundError('patient');
   await notifyConsentChanged(deps, patientId);
   return created;
+}
+
+/** AUTH-03 staff queue: copies by status (e.g. `failed`: to be delivered by other means). */
+export function listAuthorizationCopies({ db }: JourneyDeps, status: string) {
+  return db.authorizationCopy.findMany({ where: { status }, orderBy: { updatedAt: 'asc' }, take: 500 });
 }
 
 /** An authorization from a FHIR R4 Consent resource; refused (element by element) when incomplete. */
@@ -64,15 +71,25 @@ export async function recordConsentEntry(deps: JourneyDeps, patientId: string, k
 export async function consentOverview({ db }: JourneyDeps, patientId: string) {
   const patient = await db.patient.findUnique({ where: { id: patientId }, select: { id: true } });
   if (!patient) throw new NotFoundError('patient');
-  const [authorizations, suppressions, directives, restrictions, unencryptedEmail, decisions] = await Promise.all([
+  const [authorizations, copies, suppressions, directives, restrictions, unencryptedEmail, decisions] = await Promise.all([
     db.authorization.findMany({ where: { patientId }, include: { ends: true }, orderBy: { signedAt: 'desc' } }),
+    db.authorizationCopy.findMany({ where: { patientId } }),
     db.suppression.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
     db.directive.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
     db.restriction.findMany({ where: { patientId }, orderBy: { agreedAt: 'desc' } }),
     db.unencryptedEmailElection.findMany({ where: { patientId }, orderBy: { receivedAt: 'desc' } }),
     db.decision.findMany({ where: { patientId }, orderBy: { at: 'desc' }, take: 50, omit: { seq: true, prevHash: true, hash: true } }),
   ]);
-  return { authorizations, suppressions, directives, restrictions, unencryptedEmail, decisions };
+  const copyOf = (id: string) => copies.find((c) => c.authorizationId === id);
+  return {
+    // AUTH-03: each authorization with its copy (status, copyProvidedAt, channel, result); null when the patient asked for it.
+    authorizations: authorizations.map((a) => ({ ...a, copy: copyOf(a.id) ?? null })),
+    suppressions,
+    directives,
+    restrictions,
+    unencryptedEmail,
+    decisions,
+  };
 }
 
 /**

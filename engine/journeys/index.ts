@@ -36,6 +36,7 @@ export function createJourneyService(deps: JourneyDeps) {
     endAuthorization: (patientId: string, authorizationId: string, input: unknown) => consent.endPatientAuthorization(deps, patientId, authorizationId, input),
     recordConsentEntry: (patientId: string, kind: consent.ConsentEntryKind, input: unknown) => consent.recordConsentEntry(deps, patientId, kind, input),
     consentOverview: (patientId: string) => consent.consentOverview(deps, patientId),
+    listAuthorizationCopies: (status: string) => consent.listAuthorizationCopies(deps, status),
     unsubscribe: (claim: TrackingClaim) => consent.unsubscribe(deps, claim),
     createAudience: (input: unknown) => audiences.createAudience(deps, input),
     listAudiences: () => audiences.listAudiences(deps),

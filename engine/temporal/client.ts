@@ -85,6 +85,28 @@ export async function startJourneyRun(
   }
 }
 
+/** AUTH-03: queues the delivery of a patient's authorization copy; throws when Temporal is unreachable. */
+export async function startAuthorizationCopy(
+  client: Client,
+  settings: TemporalSettings & { deliveryTaskQueue: string },
+  authorizationId: string,
+  maximumAttempts: number,
+): Promise<void> {
+  try {
+    await withDeadline(client, () => client.connection.ensureConnected());
+  } catch {
+    throw new TemporalUnreachableError();
+  }
+  await withDeadline(client, () =>
+    client.workflow.start('authorizationCopyWorkflow', {
+      workflowId: `authcopy:${authorizationId}`,
+      taskQueue: settings.taskQueue,
+      args: [{ authorizationId, deliveryTaskQueue: settings.deliveryTaskQueue, maximumAttempts }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    }),
+  );
+}
+
 /** Signals a run; false when it is no longer running. */
 async function signal(client: Client, workflowId: string, send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void>): Promise<boolean> {
   try {

@@ -9,6 +9,7 @@ export {
   signalEngagement,
   signalPatientEvent,
   signalStop,
+  startAuthorizationCopy,
   startJourneyRun,
   temporalHealthy,
   TemporalUnreachableError,

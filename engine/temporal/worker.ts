@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
-import type { AudienceActivities, DeliveryActivities, JourneyActivities } from '../../workflows/index.ts';
+import type { AudienceActivities, AuthorizationCopyActivities, DeliveryActivities, JourneyActivities } from '../../workflows/index.ts';
 import { FAILURE_CONVERTER_PATH } from '../phi/index.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/workflows.ts', import.meta.url));
@@ -28,7 +28,7 @@ export interface JourneyWorkers {
 
 export async function createJourneyWorkers(
   settings: WorkerSettings,
-  activities: { journey: JourneyActivities & AudienceActivities; delivery: DeliveryActivities },
+  activities: { journey: JourneyActivities & AudienceActivities; delivery: DeliveryActivities & AuthorizationCopyActivities },
   dataConverter: DataConverter,
   workflowBundle?: WorkflowBundleWithSourceMap,
 ): Promise<JourneyWorkers> {

@@ -74,13 +74,15 @@ describe('authorization records', () => {
   });
 });
 
+const noCopy = async () => assert.fail('patient-initiated: no copy to queue');
+
 describe('consent ledgers in PostgreSQL', () => {
   const { db } = openDatabase(loadConfig());
   after(() => db.$disconnect());
 
   it('AUTH-10 authorization rows cannot be updated or deleted, even by the application', async () => {
     const patient = await db.patient.create({ data: { ref: newPatientRef(), email: 'ledger@example.test' } });
-    const created = await createAuthorization(db, patient.id, authorizationInput(), TZ, NOW);
+    const created = await createAuthorization(db, patient.id, authorizationInput(), TZ, noCopy, NOW);
     assert.ok(created);
     await assert.rejects(db.authorization.update({ where: { id: created.id }, data: { infoDescription: 'changed' } }), /append-only/);
     await assert.rejects(db.authorization.delete({ where: { id: created.id } }), /append-only/);
@@ -97,7 +99,7 @@ describe('consent ledgers in PostgreSQL', () => {
     const patient = await db.patient.create({ data: { ref: newPatientRef(), email: 'ledger2@example.test' } });
     const input = authorizationInput();
     delete input.recipients;
-    await assert.rejects(createAuthorization(db, patient.id, input, TZ, NOW), ConsentInvalidError);
+    await assert.rejects(createAuthorization(db, patient.id, input, TZ, noCopy, NOW), ConsentInvalidError);
     assert.equal(await db.authorization.count({ where: { patientId: patient.id } }), 0);
   });
 });

@@ -56,6 +56,8 @@ export function authorizationInput(overrides: Record<string, unknown> = {}): Rec
     signature: { method: 'electronic', authenticated: true },
     statements: { revocation: true, conditioning: true, redisclosure: true },
     document: { templateVersion: 'marketing-v3', hash: 'a'.repeat(64), blocks: ['AUTHORIZATION', 'REVOCATION', 'CONDITIONING', 'REDISCLOSURE'] },
+    // Patient-initiated, so no copy email (AUTH-03 tests ask for one explicitly).
+    requestedBy: 'patient',
     ...overrides,
   };
 }

@@ -274,6 +274,39 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
     assert.deepEqual(overview.body.unencryptedEmail.map((e: any) => [e.kind, e.warningTextVersion]), [['elected', 'rcc-warning-v1']]);
   });
 
+  it('AUTH-03 the patient gets a copy of an authorization the covered entity asked for; its delivery is recorded', async () => {
+    const p = await patient();
+    const res = await stack.request('POST', `/api/patients/${p.id}/authorizations`, authorizationInput({ requestedBy: 'covered_entity' }));
+    assert.equal(res.status, 201);
+    assert.equal(res.body.copy, 'queued');
+    const mail = await stack.inbox.waitFor((m) => m.envelope.to.includes(p.email));
+    assert.equal(mail.subject, 'Your copy of the authorization you signed');
+    assert.match(mail.text, /Who may receive it: Springfield Clinic/);
+    assert.match(mail.text, /You may revoke this authorization at any time/);
+    const copy = await eventually(async () => {
+      const overview = await stack.request('GET', `/api/patients/${p.id}/consent`);
+      const c = overview.body.authorizations[0].copy;
+      return c?.status === 'sent' ? c : undefined;
+    }, 'the copy to be recorded as sent');
+    assert.equal(copy.channel, 'email');
+    assert.equal(copy.result, '250');
+    assert.ok(Date.parse(copy.copyProvidedAt) > 0);
+  });
+
+  it('AUTH-03 a copy that cannot be delivered goes to the staff queue; the authorization stays valid', async () => {
+    const p = await patient();
+    await stack.request('POST', `/api/patients/${p.id}/directives`, { kind: 'require_portal', source: 'patient letter' });
+    const { body } = await stack.request('POST', `/api/patients/${p.id}/authorizations`, authorizationInput({ requestedBy: 'covered_entity' }));
+    const failed = await eventually(async () => {
+      const queue = await stack.request('GET', '/api/authorization-copies?status=failed');
+      return queue.body.find((c: any) => c.authorizationId === body.id);
+    }, 'the copy on the staff queue');
+    assert.equal(failed.result, 'CONFIDENTIAL_COMMUNICATION_REQUIRES_PORTAL');
+    const overview = await stack.request('GET', `/api/patients/${p.id}/consent`);
+    assert.deepEqual(overview.body.authorizations[0].ends, [], 'not revoked or ended');
+    assert.equal(to(p.email).length, 0, 'never emailed against the directive');
+  });
+
   it('INV-3 MIN-03 publishing is refused for an unclassified step or a diagnosis in the subject, and the refusal is audited', async () => {
     const noPurpose = build({ nodes: [entry(`x.${uid()}`), send('s', { template: 'ok' }), exit()], edges: [['start', 's'], ['s', 'done']], templates: templates('ok') }) as unknown as Record<string, any>;
     delete noPurpose.nodes[1].purpose;

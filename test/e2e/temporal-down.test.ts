@@ -7,6 +7,7 @@ import { createApiKey } from '../../engine/auth/index.ts';
 import { createApiProcess } from '../../engine/runtime.ts';
 import { freePort } from '../../scripts/local-state.ts';
 import { followUpJourney } from '../support/journeys.ts';
+import { authorizationInput } from '../consent/fixtures.ts';
 
 describe('when Temporal is down', () => {
   let api: Awaited<ReturnType<typeof createApiProcess>>;
@@ -47,5 +48,15 @@ describe('when Temporal is down', () => {
     assert.equal(body.error, 'temporal_unavailable');
     assert.equal(await api.db.event.count({ where: { patientId: patient.id } }), 0);
     assert.equal(await api.db.enrollment.count({ where: { patientId: patient.id } }), 0);
+  });
+
+  it('AUTH-03 an authorization the covered entity asked for is not stored while its copy cannot be queued (503)', async () => {
+    const patient = (await (await post('/api/patients', { email: `down-auth-${randomUUID().slice(0, 8)}@example.test` })).json()) as { id: string };
+    const res = await post(`/api/patients/${patient.id}/authorizations`, authorizationInput({ requestedBy: 'covered_entity' }));
+    assert.equal(res.status, 503);
+    assert.equal(await api.db.authorization.count({ where: { patientId: patient.id } }), 0);
+    assert.equal(await api.db.authorizationCopy.count({ where: { patientId: patient.id } }), 0);
+    // One the patient asked for needs no copy: stored at once.
+    assert.equal((await post(`/api/patients/${patient.id}/authorizations`, authorizationInput({ requestedBy: 'patient' }))).status, 201);
   });
 });
