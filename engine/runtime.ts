@@ -20,7 +20,7 @@ export function openDatabase(config: HavenConfig) {
   return { db: encryptAtRest(raw, vault), vault };
 }
 
-export async function createApiProcess(config: HavenConfig, options: { logger?: boolean; links?: Record<string, string> } = {}) {
+export async function createApiProcess(config: HavenConfig, options: { logger?: boolean; logStream?: NodeJS.WritableStream; links?: Record<string, string> } = {}) {
   const { db } = openDatabase(config);
   const temporal = connectClient(config.temporal, havenDataConverter(config.payloadKeys));
   const tracking = createTrackingTokens(config.trackingKeys);

@@ -2,6 +2,7 @@
 // needed) and a fresh test database — then runs every test file with node's test runner.
 // SMTP peers are started by the tests themselves (npm smtp-server). Pass files to run a subset.
 import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
@@ -51,6 +52,13 @@ log(`fresh test database ${new URL(databaseUrl).pathname.slice(1)}`);
 const payloadKeys =
   process.env.HAVEN_RECORD_HISTORIES === '1' ? (await readFile(path.join(ROOT, 'test/histories/payload-key.txt'), 'utf8')).trim() : newPayloadKeys();
 
+// SEC-11: tests register the canary PHI they plant; every log sink is searched for it at the end.
+const canaryFile = path.join(DATA_DIR, 'test-canaries.txt');
+const apiLogFile = path.join(DATA_DIR, 'test-api.log');
+const outputFile = path.join(DATA_DIR, 'test-output.log');
+await Promise.all([canaryFile, apiLogFile, outputFile].map((f) => rm(f, { force: true })));
+const output = createWriteStream(outputFile);
+
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
@@ -63,7 +71,7 @@ const code = await new Promise<number>((resolve) => {
       ...files,
     ],
     {
-      stdio: 'inherit',
+      stdio: ['inherit', 'pipe', 'pipe'],
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: temporal.address,
@@ -75,15 +83,36 @@ const code = await new Promise<number>((resolve) => {
         HAVEN_MASTER_KEYS: newMasterKeys(),
         HAVEN_AUDIT_KEYS: newAuditKeys(),
         HAVEN_POSTAL_ADDRESS: 'Haven Test Clinic, 1 Test Street, Springfield, IL 62701',
+        HAVEN_CANARY_FILE: canaryFile,
+        HAVEN_TEST_LOG_FILE: apiLogFile,
       },
     },
   );
-  child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  // What the tests print goes to the terminal and into a file, to be searched afterwards.
+  child.stdout!.on('data', (chunk: Buffer) => (process.stdout.write(chunk), output.write(chunk)));
+  child.stderr!.on('data', (chunk: Buffer) => (process.stderr.write(chunk), output.write(chunk)));
+  child.once('close', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
 });
+await new Promise((r) => output.end(r));
 
 await temporal.stop();
 await postgres.stop();
-process.exit(code);
+const leaks = await scanForCanaries(canaryFile, [outputFile, apiLogFile, path.join(DATA_DIR, 'test-temporal.log')]);
+process.exit(code || (leaks ? 1 : 0));
+
+/** SEC-11: how many planted canaries appear in the given logs (each hit is reported, by file). */
+async function scanForCanaries(listFile: string, logs: string[]): Promise<number> {
+  const canaries = existsSync(listFile) ? [...new Set((await readFile(listFile, 'utf8')).split('\n').filter(Boolean))] : [];
+  let hits = 0;
+  for (const file of logs.filter(existsSync)) {
+    const text = await readFile(file, 'utf8');
+    const found = canaries.filter((c) => text.includes(c));
+    for (const c of found) console.error(`[test] SEC-11 FAIL: canary PHI ${JSON.stringify(c)} found in ${path.relative(ROOT, file)}`);
+    hits += found.length;
+  }
+  log(`SEC-11: searched ${logs.filter(existsSync).length} logs for ${canaries.length} canaries: ${hits} found`);
+  return hits;
+}
 
 async function recreateDatabase(url: string) {
   const name = new URL(url).pathname.slice(1);

@@ -3,6 +3,7 @@
 // signatures.
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { AudienceActivities, AuthorizationCopyActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, NodeOf, SendResult } from '../../workflows/index.ts';
+import { recordAudit, type AuditEntry } from '../audit/index.ts';
 import { gate, isCommercial, minimumNecessaryProblems, stepOf, type ConsentSettings } from '../consent/index.ts';
 import { EnrollmentNotFoundError } from '../db/index.ts';
 import type { PrismaClient } from '../db/index.ts';
@@ -25,28 +26,77 @@ export function createActivities(deps: ActivityDeps): {
   delivery: DeliveryActivities & AuthorizationCopyActivities;
 } {
   const { db } = deps;
+  const run = (action: string, r: { enrollmentId: string; nodeId?: string; visit?: number }) =>
+    ({ action, objectType: 'enrollment', objectId: r.enrollmentId, details: { nodeId: r.nodeId ?? null, visit: r.visit ?? null } });
   return {
     journey: {
-      evaluateNode: (request) => final(evaluateNode(db, request)),
-      updatePatient: (request) => final(updatePatient(db, request)),
-      callWebhook: (request) => final(callWebhook(db, deps.webhooks, request)),
-      recordGoal: (request) => final(recordGoal(db, request)),
-      markEnrollmentEnded: (request) => markEnrollmentEnded(db, request),
-      enrollAudiencePage: (request) => deps.journeys.enrollAudiencePage(request, (cursor) => heartbeat(cursor)),
+      evaluateNode: (request) => audited(db, run('patient.evaluate', request), () => final(evaluateNode(db, request))),
+      updatePatient: (request) => audited(db, run('patient.update', request), () => final(updatePatient(db, request))),
+      callWebhook: (request) => audited(db, run('webhook.call', request), () => final(callWebhook(db, deps.webhooks, request))),
+      recordGoal: (request) => audited(db, run('enrollment.goal', request), () => final(recordGoal(db, request))),
+      markEnrollmentEnded: (request) =>
+        audited(db, { ...run('enrollment.end', request), details: { outcome: request.outcome } }, () => markEnrollmentEnded(db, request)),
+      enrollAudiencePage: (request) =>
+        audited(
+          db,
+          { action: 'audience.enroll', objectType: 'journey', objectId: request.journeyId },
+          () => deps.journeys.enrollAudiencePage(request, (cursor) => heartbeat(cursor)),
+          (page) => ({ outcome: 'ok', details: { enrolled: page.enrolled, skipped: page.skipped } }),
+        ),
     },
     delivery: {
-      deliverEmail: (request) => final(sendWithConsent(deps, request)),
-      sendAuthorizationCopy: async ({ authorizationId }) => {
-        try {
-          return await sendAuthorizationCopy(deps.copies, authorizationId);
-        } catch (e) {
-          if (e instanceof CopyUndeliverableError) throw ApplicationFailure.nonRetryable('authorization copy undeliverable', e.reason);
-          throw e;
-        }
-      },
-      flagAuthorizationCopy: ({ authorizationId, reason }) => flagAuthorizationCopy(db, authorizationId, reason),
+      deliverEmail: (request) =>
+        audited(
+          db,
+          { ...run('message.deliver', request), details: { nodeId: request.nodeId, visit: request.visit, idempotencyKey: request.idempotencyKey } },
+          () => final(sendWithConsent(deps, request)),
+          (result) => ({
+            outcome: result.status === 'denied' || result.status === 'skipped' ? 'denied' : result.status === 'failed' || result.status === 'uncertain' ? 'error' : 'ok',
+            details: { status: result.status, ...('reason' in result ? { reasons: result.reason } : {}) },
+          }),
+        ),
+      sendAuthorizationCopy: ({ authorizationId }) =>
+        audited(db, { action: 'authorization_copy.send', objectType: 'authorization', objectId: authorizationId }, async () => {
+          try {
+            return await sendAuthorizationCopy(deps.copies, authorizationId);
+          } catch (e) {
+            if (e instanceof CopyUndeliverableError) throw ApplicationFailure.nonRetryable('authorization copy undeliverable', e.reason);
+            throw e;
+          }
+        }),
+      flagAuthorizationCopy: ({ authorizationId, reason }) =>
+        audited(db, { action: 'authorization_copy.flag', objectType: 'authorization', objectId: authorizationId, details: { reason } }, () =>
+          flagAuthorizationCopy(db, authorizationId, reason),
+        ),
     },
   };
+}
+
+/** Activities act as the worker's own service principal. */
+const WORKER_PRINCIPAL = 'service:journey-worker';
+
+/**
+ * LOG-01: every activity leaves an audit event — what it did, to which run, with what outcome. A
+ * failure is recorded by its kind only (messages can quote data).
+ */
+async function audited<T>(
+  db: PrismaClient,
+  entry: { action: string; objectType: string; objectId: string; details?: Record<string, unknown> },
+  work: () => Promise<T>,
+  verdict: (result: T) => { outcome: AuditEntry['outcome']; details?: Record<string, unknown> } = () => ({ outcome: 'ok' }),
+): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (e) {
+    const kind = e instanceof ApplicationFailure ? (e.type ?? 'ApplicationFailure') : e instanceof Error ? e.name : 'unknown';
+    // Best effort: when the database is what failed, the activity's own error matters more.
+    await recordAudit(db, { principal: WORKER_PRINCIPAL, ...entry, outcome: 'error', details: { ...entry.details, error: kind } }).catch(() => undefined);
+    throw e;
+  }
+  const { outcome, details } = verdict(result);
+  await recordAudit(db, { principal: WORKER_PRINCIPAL, ...entry, outcome, details: { ...entry.details, ...details } });
+  return result;
 }
 
 /** A journey email: minimum-necessary check, then delivery with the consent gate at the hand-off. */
@@ -68,7 +118,7 @@ async function sendWithConsent(deps: ActivityDeps, request: DeliverEmailRequest)
       gate(
         tx,
         deps.consent,
-        { patientId: facts.enrollment.patientId, enrollmentId: request.enrollmentId, nodeId: request.nodeId, phase: 'send', step, principal: 'service:journey-worker' },
+        { patientId: facts.enrollment.patientId, enrollmentId: request.enrollmentId, nodeId: request.nodeId, phase: 'send', step, principal: WORKER_PRINCIPAL },
         new Date(),
         moment === 'final',
       ),

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { createSender, listSenders, PIXEL_GIF, retireSender, SenderInvalidError, type TrackingTokens } from '../delivery/index.ts';
-import { recordAudit, verifyAudit, writeCheckpoints } from '../audit/index.ts';
+import { auditEventsInScope, recordAudit, verifyAudit, withAuditScope, writeCheckpoints } from '../audit/index.ts';
 import { AccountError, can, createUser, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
 import { PayloadEncryptionCodec } from '../phi/index.ts';
 import { payloadsFromJson, payloadsToJson } from './codec-json.ts';
@@ -27,6 +27,8 @@ export interface ApiDeps {
   /** Extra links for the index page (the dev inbox, when `npm start` runs one). */
   links?: Record<string, string>;
   logger?: boolean;
+  /** Where request logs go (default stdout). */
+  logStream?: NodeJS.WritableStream;
 }
 
 const NewEvent = z
@@ -104,6 +106,51 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'POST /api/events': 'events:write',
 };
 
+/**
+ * LOG-01: what each authorized request is recorded as in the audit trail — who (the principal, its
+ * role and how it signed in), what (the action), on which object (ids only), the outcome. Where
+ * the service itself records a richer event (a journey's send classification, a decode's payload
+ * count…), that one stands for the request. A route missing here cannot be registered.
+ */
+export const ROUTE_AUDIT: Record<string, { action: string; object: string }> = {
+  'GET /api/auth/me': { action: 'session.read', object: 'session' },
+  'POST /api/users': { action: 'user.create', object: 'user' },
+  'POST /codec/encode': { action: 'codec.encode', object: 'temporal.namespace' },
+  'POST /codec/decode': { action: 'codec.decode', object: 'temporal.namespace' },
+  'POST /api/patients': { action: 'patient.create', object: 'patient' },
+  'PATCH /api/patients/:id': { action: 'patient.update', object: 'patient' },
+  'GET /api/patients/:id/consent': { action: 'consent.read', object: 'patient' },
+  'GET /api/authorization-copies': { action: 'authorization_copy.list', object: 'authorization_copy' },
+  'POST /api/patients/:id/authorizations': { action: 'authorization.create', object: 'authorization' },
+  'POST /api/patients/:id/authorizations/fhir': { action: 'authorization.import_fhir', object: 'authorization' },
+  'POST /api/patients/:id/authorizations/:authorizationId/revoke': { action: 'authorization.revoke', object: 'authorization' },
+  'POST /api/patients/:id/authorizations/:authorizationId/end': { action: 'authorization.end', object: 'authorization' },
+  'POST /api/patients/:id/suppressions': { action: 'suppression.create', object: 'suppression' },
+  'POST /api/patients/:id/directives': { action: 'directive.create', object: 'directive' },
+  'POST /api/patients/:id/unencrypted-email': { action: 'unencrypted_email.record', object: 'unencrypted_email_election' },
+  'POST /api/patients/:id/restrictions': { action: 'restriction.create', object: 'restriction' },
+  'GET /api/audit/verify': { action: 'audit.verify', object: 'audit' },
+  'POST /api/audit/checkpoints': { action: 'audit.checkpoint', object: 'audit' },
+  'POST /api/exports/engagement': { action: 'export.deidentified', object: 'export' },
+  'GET /api/journeys': { action: 'journey.list', object: 'journey' },
+  'POST /api/journeys': { action: 'journey.create', object: 'journey' },
+  'POST /api/journeys/validate': { action: 'journey.validate', object: 'journey' },
+  'GET /api/journeys/:id': { action: 'journey.read', object: 'journey' },
+  'PUT /api/journeys/:id': { action: 'journey.update', object: 'journey' },
+  'POST /api/journeys/:id/publish': { action: 'journey.publish', object: 'journey' },
+  'POST /api/journeys/:id/stop': { action: 'journey.stop', object: 'journey' },
+  'POST /api/journeys/:id/simulate': { action: 'journey.simulate', object: 'journey' },
+  'GET /api/journeys/:id/enrollments': { action: 'enrollment.list', object: 'journey' },
+  'GET /api/journeys/:id/conversions': { action: 'conversion.read', object: 'journey' },
+  'GET /api/senders': { action: 'sender.list', object: 'sender' },
+  'POST /api/senders': { action: 'sender.create', object: 'sender' },
+  'DELETE /api/senders/:id': { action: 'sender.retire', object: 'sender' },
+  'POST /api/audiences': { action: 'audience.create', object: 'audience' },
+  'GET /api/audiences': { action: 'audience.list', object: 'audience' },
+  'GET /api/audiences/:id/count': { action: 'audience.count', object: 'audience' },
+  'POST /api/events': { action: 'event.record', object: 'event' },
+};
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
@@ -120,6 +167,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     logger: deps.logger
       ? {
           level: 'info',
+          ...(deps.logStream ? { stream: deps.logStream } : {}),
           serializers: {
             req: (req) => ({ method: req.method, route: req.routeOptions?.url ?? 'unmatched' }),
             res: (res) => ({ statusCode: res.statusCode }),
@@ -132,8 +180,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const registered: string[] = [];
   app.decorate('havenRoutes', registered);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) if (method !== 'HEAD') registered.push(`${method} ${route.url}`);
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      const key = `${method} ${route.url}`;
+      if (!PUBLIC_ROUTES.includes(key) && !ROUTE_AUDIT[key]) throw new Error(`${key}: no audit entry (ROUTE_AUDIT)`);
+      registered.push(key);
+    }
   });
+
+  // Each request counts the audit events it writes (so the generic one below is not doubled).
+  app.addHook('onRequest', (_req, _reply, done) => withAuditScope(done));
 
   // Authorize every matched route: public, or a principal whose role grants the route's permission.
   app.addHook('onRequest', async (req, reply) => {
@@ -151,6 +207,21 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return reply.code(403).send({ error: 'forbidden', message: `role ${principal.role} may not ${permission ?? 'use this route'}` });
     }
     req.principal = principal;
+  });
+
+  // LOG-01: every authorized request leaves an audit event, written before the response goes out.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const entry = ROUTE_AUDIT[`${req.method} ${req.routeOptions.url}`];
+    if (!req.principal || !entry || auditEventsInScope() > 0) return payload;
+    await recordAudit(db, {
+      principal: req.principal.id,
+      action: entry.action,
+      objectType: entry.object,
+      objectId: auditedObjectId(req.params, payload),
+      outcome: reply.statusCode < 400 ? 'ok' : reply.statusCode < 500 ? 'refused' : 'error',
+      details: { ...accessDetails(req.principal), status: reply.statusCode, patientId: auditedPatientId(req.routeOptions.url ?? '', req.params, req.body, payload) },
+    });
+    return payload;
   });
 
   // Fastify's own 404 logs and echoes the URL; ours says nothing about it.
@@ -270,7 +341,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       await recordAudit(db, { principal: req.principal!.id, action: 'user.create', objectType: 'user', objectId: user.id, outcome: 'ok', details: { role: input.role } });
       return reply.code(201).send(user);
     } catch (e) {
-      if (e instanceof AccountError) return reply.code(400).send({ error: 'invalid_account', message: e.message });
+      if (e instanceof AccountError) {
+        await recordAudit(db, { principal: req.principal!.id, action: 'user.create', objectType: 'user', outcome: 'refused', details: { role: input.role } });
+        return reply.code(400).send({ error: 'invalid_account', message: e.message });
+      }
       throw e;
     }
   });
@@ -385,6 +459,36 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.get('/editor/', async (_req, reply) => reply.type('text/html').send(await readFile(EDITOR_PAGE)));
 
   return app;
+}
+
+/** How the principal signed in (LOG-01): a service account's key, or a person's password and TOTP. */
+function accessDetails(principal: Principal) {
+  return { role: principal.role, auth: principal.id.startsWith('user:') ? 'password+totp' : 'api_key' };
+}
+
+const idPattern = /^[A-Za-z0-9_:.-]{1,100}$/;
+const idOf = (value: unknown): string | null => (typeof value === 'string' && idPattern.test(value) ? value : null);
+function responseIds(payload: unknown): Record<string, unknown> {
+  if (typeof payload !== 'string' || !payload.startsWith('{')) return {};
+  try {
+    return JSON.parse(payload) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** The object a request acted on: the one named in the path, else the one it created. Ids only. */
+function auditedObjectId(params: unknown, payload: unknown): string | null {
+  const p = (params ?? {}) as Record<string, unknown>;
+  const created = responseIds(payload);
+  return idOf(p.authorizationId) ?? idOf(p.id) ?? idOf(created.id) ?? idOf(created.eventId) ?? null;
+}
+
+/** The patient (surrogate id) a request concerns, when it concerns one. */
+function auditedPatientId(pattern: string, params: unknown, body: unknown, payload: unknown): string | null {
+  if (pattern.startsWith('/api/patients/:id')) return idOf((params as { id?: unknown }).id);
+  if (pattern === '/api/patients') return idOf(responseIds(payload).id);
+  return idOf((body as { patientId?: unknown } | undefined)?.patientId);
 }
 
 /** Temporal did not answer (the client wraps gRPC errors in ServiceError): worth a retry. */

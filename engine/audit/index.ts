@@ -2,6 +2,7 @@
 // database refuses updates and deletes; the chain and signed checkpoints reveal edits made around
 // that). Details carry ids, counts and categories — never PHI values. Consent decisions form a
 // second chain (engine/consent writes them through `appendToChain`).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Prisma, PrismaClient } from '../db/index.ts';
 import { appendToChain, inTransaction, verifyChain, verifyCheckpoints, writeCheckpoints, type ChainProblem, type ChainReport, type CheckpointKey } from './chain.ts';
 
@@ -17,7 +18,13 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** LOG-01: an event names who acted, what they did and to what; the database enforces it too. */
+export class AuditEntryInvalidError extends Error {}
+
 export async function recordAudit(db: PrismaClient | Prisma.TransactionClient, entry: AuditEntry): Promise<void> {
+  for (const field of ['principal', 'action', 'objectType'] as const) {
+    if (typeof entry[field] !== 'string' || !entry[field].trim()) throw new AuditEntryInvalidError(`audit event without ${field}`);
+  }
   const content = {
     at: new Date(),
     principal: entry.principal,
@@ -28,6 +35,20 @@ export async function recordAudit(db: PrismaClient | Prisma.TransactionClient, e
     details: JSON.parse(JSON.stringify(entry.details ?? {})) as Prisma.InputJsonValue,
   };
   await inTransaction(db, (tx) => appendToChain(tx, 'audit', content, (link) => tx.auditEvent.create({ data: { ...content, ...link } })));
+  const scope = scopes.getStore();
+  if (scope) scope.events++;
+}
+
+const scopes = new AsyncLocalStorage<{ events: number }>();
+
+/** Runs `fn` in a scope that counts the audit events written within it (one API request). */
+export function withAuditScope<T>(fn: () => T): T {
+  return scopes.run({ events: 0 }, fn);
+}
+
+/** How many audit events the current scope has written (0 outside any scope). */
+export function auditEventsInScope(): number {
+  return scopes.getStore()?.events ?? 0;
 }
 
 export interface AuditVerification {

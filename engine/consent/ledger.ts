@@ -285,8 +285,8 @@ export async function addRestriction(db: PrismaClient, patientId: string, input:
  * An unsubscribe from a stream (CS-05, INV-6) which, by default, also revokes the patient's
  * marketing authorizations for email (AUTH-07). Repeating it changes nothing.
  */
-export async function recordUnsubscribe(db: PrismaClient, patientId: string, stream: string, source: string): Promise<void> {
-  await db.$transaction(async (tx) => {
+export async function recordUnsubscribe(db: PrismaClient, patientId: string, stream: string, source: string): Promise<{ changed: boolean }> {
+  return db.$transaction(async (tx) => {
     await lockPatient(tx, patientId);
     const existing = await tx.suppression.findFirst({ where: { patientId, kind: 'unsubscribe', stream, channel: 'email' } });
     if (!existing) await tx.suppression.create({ data: { patientId, kind: 'unsubscribe', stream, channel: 'email', source } });
@@ -294,8 +294,10 @@ export async function recordUnsubscribe(db: PrismaClient, patientId: string, str
       where: { patientId, purposes: { has: 'MARKETING' }, channels: { has: 'email' } },
       include: { ends: true },
     });
-    for (const a of marketing.filter((m) => !m.ends.some((e) => e.kind === 'revocation'))) {
+    const unrevoked = marketing.filter((m) => !m.ends.some((e) => e.kind === 'revocation'));
+    for (const a of unrevoked) {
       await tx.authorizationEnd.create({ data: { authorizationId: a.id, patientId, kind: 'revocation', source, receivedAt: new Date() } });
     }
+    return { changed: !existing || unrevoked.length > 0 };
   });
 }

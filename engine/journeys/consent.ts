@@ -13,6 +13,7 @@ import {
   endAuthorization,
   recordUnsubscribe,
 } from '../consent/index.ts';
+import { recordAudit } from '../audit/index.ts';
 import type { TrackingClaim } from '../delivery/index.ts';
 import { signalConsentChanged, startAuthorizationCopy } from '../temporal/index.ts';
 import type { JourneyDeps } from './deps.ts';
@@ -107,7 +108,10 @@ export async function unsubscribe(deps: JourneyDeps, claim: TrackingClaim): Prom
   const definition = message.enrollment.version.definition as { nodes?: { id: string; stream?: string }[] };
   const stream = definition.nodes?.find((n) => n.id === message.nodeId)?.stream ?? 'broadcast';
   const patientId = message.patientId;
-  await recordUnsubscribe(db, patientId, stream, 'list-unsubscribe');
+  const { changed } = await recordUnsubscribe(db, patientId, stream, 'list-unsubscribe');
+  // The patient acted through their own link: no account, so the link is the actor (LOG-01).
+  // Replays change nothing and are not recorded again (a flood of them must not flood the log).
+  if (changed) await recordAudit(db, { principal: 'patient:unsubscribe-link', action: 'suppression.unsubscribe', objectType: 'message', objectId: message.id, outcome: 'ok', details: { patientId, stream } });
   await notifyConsentChanged(deps, patientId);
   return { patientId };
 }

@@ -8,6 +8,7 @@ import { localTime } from '../../workflows/index.ts';
 import { build, entry, exit, send } from '../support/build.ts';
 import { eventually, startStack, type Stack } from '../support/stack.ts';
 import { authorizationInput } from '../consent/fixtures.ts';
+import { canary, plant } from '../support/canary.ts';
 
 describe('authorization gates on Temporal', { concurrency: true }, () => {
   let stack: Stack;
@@ -28,8 +29,8 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
     return created.body.id;
   }
   async function patient() {
-    const email = `c-${uid()}@example.test`;
-    const res = await stack.request('POST', '/api/patients', { email, givenName: 'Cora' });
+    const email = plant(`c-${uid()}@example.test`);
+    const res = await stack.request('POST', '/api/patients', { email, givenName: canary('Cora') });
     return { id: res.body.id as string, email };
   }
   async function authorize(patientId: string, overrides: Record<string, unknown> = {}): Promise<string> {
@@ -190,6 +191,9 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
     assert.equal(await stack.api.db.suppression.count({ where: { patientId: b.id } }), 0, "A's token does not unsubscribe B");
     const revocations = await stack.api.db.authorizationEnd.findMany({ where: { patientId: a.id } });
     assert.deepEqual(revocations.map((r) => [r.kind, r.source]), [['revocation', 'list-unsubscribe']], 'AUTH-07 default: marketing authorization revoked for email');
+    // LOG-01: the patient's own action is on the record once, with the link as its actor.
+    const audited = await stack.api.db.auditEvent.findMany({ where: { action: 'suppression.unsubscribe', details: { path: ['patientId'], equals: a.id } } });
+    assert.deepEqual(audited.map((e) => [e.principal, e.outcome]), [['patient:unsubscribe-link', 'ok']]);
 
     // CS-05: no further marketing to A, in any journey; B unaffected; A's own care continues.
     assert.equal((await emit(e2, a.id))[0]!.status, 'not_authorized');
@@ -218,7 +222,7 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
     const p = await patient();
     await result((await emit(promoEvent, p.id))[0]!.workflowId!);
     const mail = to(p.email)[0]!;
-    assert.match(mail.text, /^Whitening: 20% off this month\.\s+Hello Cora, see you Tuesday/);
+    assert.match(mail.text, /^Whitening: 20% off this month\.\s+Hello Cora[0-9a-f]{10}, see you Tuesday/);
     assert.match(mail.html, /<body[^>]*><p class="promo">Whitening/);
     assert.match(mail.text, /Advertisement from Springfield Clinic/);
     assert.match(mail.text, /Springfield Clinic, 1 Main St/);

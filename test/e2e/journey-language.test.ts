@@ -16,6 +16,7 @@ import { build, entry, exit, send } from '../support/build.ts';
 import { example } from '../support/examples.ts';
 import { eventually, pixelUrl, startStack, type Stack } from '../support/stack.ts';
 import { saveHistory } from '../support/histories.ts';
+import { canary, plant } from '../support/canary.ts';
 
 // A local HTTPS receiver for webhook nodes, with a throwaway self-signed certificate.
 const certDir = mkdtempSync(path.join(tmpdir(), 'haven-webhook-'));
@@ -59,8 +60,8 @@ describe('the journey language on Temporal', { concurrency: true }, () => {
     return created.body.id;
   }
   async function patient(extra: Record<string, unknown> = {}) {
-    const email = `p-${uid()}@example.test`;
-    const res = await stack.request('POST', '/api/patients', { email, givenName: 'Pat', ...extra });
+    const email = plant(`p-${uid()}@example.test`);
+    const res = await stack.request('POST', '/api/patients', { email, givenName: canary('Pat'), ...extra });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return { id: res.body.id as string, email };
   }

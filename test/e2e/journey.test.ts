@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { eventually, pixelUrl, startStack, type Stack } from '../support/stack.ts';
 import { followUpJourney } from '../support/journeys.ts';
 import { saveHistory } from '../support/histories.ts';
+import { canary, canaryEmail } from '../support/canary.ts';
 
 const SUBJECT = {
   welcome: 'Welcome to our practice',
@@ -32,8 +33,8 @@ describe('a published journey runs from an event to delivered emails and an enga
   }
 
   async function newPatient(givenName: string) {
-    const email = `${givenName.toLowerCase()}-${randomUUID().slice(0, 8)}@example.test`;
-    const res = await stack.request('POST', '/api/patients', { email, givenName, familyName: 'Tester' });
+    const email = canaryEmail(givenName.toLowerCase());
+    const res = await stack.request('POST', '/api/patients', { email, givenName: canary(givenName), familyName: canary('Tester') });
     assert.equal(res.status, 201);
     return { id: res.body.id as string, email };
   }

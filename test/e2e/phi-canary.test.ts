@@ -13,11 +13,11 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { build, entry, exit, send } from '../support/build.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { canary, canaryEmail, plant } from '../support/canary.ts';
 
 const run = promisify(execFile);
-const canary = (label: string) => `${label}${randomBytes(5).toString('hex')}`;
 
-describe('SEC-10 SEC-04 no plaintext PHI in Temporal, in a database dump or in URLs', () => {
+describe('SEC-10 SEC-04 INV-4 no plaintext PHI in Temporal, in a database dump or in URLs', () => {
   let stack: Stack;
   let hooks: https.Server;
   let hookUrl: string;
@@ -37,9 +37,9 @@ describe('SEC-10 SEC-04 no plaintext PHI in Temporal, in a database dump or in U
     hooks.close();
   });
 
-  it('SEC-10 canaries in the patient, trigger data and templates appear nowhere in raw history or visibility; failures are encoded', async () => {
-    const [name, email, diagnosis, templateText] = [canary('Zed'), `${canary('mail')}@example.test`, canary('DX'), canary('TPL')];
-    const ssn = `9${randomInt(10, 99)}-${randomInt(10, 99)}-${randomInt(1000, 9999)}`;
+  it('SEC-10 INV-4 canaries in the patient, trigger data and templates appear nowhere in raw history or visibility; failures are encoded', async () => {
+    const [name, email, diagnosis, templateText] = [canary('Zed'), canaryEmail(), canary('DX'), canary('TPL')];
+    const ssn = plant(`9${randomInt(10, 99)}-${randomInt(10, 99)}-${randomInt(1000, 9999)}`);
     const event = `canary.${randomBytes(3).toString('hex')}`;
     const definition = build({
       data: { trigger: { dx: 'string' } },

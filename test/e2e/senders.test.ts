@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { build, entry, exit, send } from '../support/build.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { canary, canaryEmail } from '../support/canary.ts';
 
 describe('CS-02 sender identities on the real stack', () => {
   let stack: Stack;
@@ -28,8 +29,8 @@ describe('CS-02 sender identities on the real stack', () => {
     const res = await stack.request('POST', '/api/journeys', { ...journey(event, id), sender: id });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.equal((await stack.request('POST', `/api/journeys/${res.body.id}/publish`)).status, 201);
-    const email = `s-${uid()}@example.test`;
-    const patient = await stack.request('POST', '/api/patients', { email, givenName: 'Sam' });
+    const email = canaryEmail('s');
+    const patient = await stack.request('POST', '/api/patients', { email, givenName: canary('Sam') });
     const [run] = (await stack.request('POST', '/api/events', { name: event, patientId: patient.body.id })).body.enrollments;
     await stack.api.temporal.workflow.getHandle(run.workflowId).result();
     const mail = await stack.inbox.waitFor((m) => m.envelope.to.includes(email));

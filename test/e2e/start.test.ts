@@ -45,7 +45,7 @@ describe('npm start', () => {
     return code;
   }
 
-  it('brings up the stack, runs a journey, stops on Ctrl-C and restarts on the same data', async () => {
+  it('SEC-11 brings up the stack, runs a journey with request logs on and no PHI in them, stops on Ctrl-C and restarts on the same data', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'haven-start-'));
     const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), smtp: await freePort(), inbox: await freePort() };
     const env: NodeJS.ProcessEnv = {

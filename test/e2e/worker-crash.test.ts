@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startStack, type Stack } from '../support/stack.ts';
 import { followUpJourney } from '../support/journeys.ts';
+import { canary, canaryEmail } from '../support/canary.ts';
 
 describe('a journey survives its worker being killed', () => {
   let stack: Stack;
@@ -18,8 +19,8 @@ describe('a journey survives its worker being killed', () => {
     const event = `test.${randomUUID().slice(0, 8)}`;
     const journey = await stack.request('POST', '/api/journeys', followUpJourney({ event, timeout: 'PT5S' }));
     await stack.request('POST', `/api/journeys/${journey.body.id}/publish`);
-    const email = `crash-${randomUUID().slice(0, 8)}@example.test`;
-    const patient = await stack.request('POST', '/api/patients', { email, givenName: 'Kim' });
+    const email = canaryEmail('crash');
+    const patient = await stack.request('POST', '/api/patients', { email, givenName: canary('Kim') });
 
     const first = await stack.spawnWorker();
     const enrolled = await stack.request('POST', '/api/events', { name: event, patientId: patient.body.id });

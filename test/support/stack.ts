@@ -4,6 +4,7 @@
 // other test files never reach these workers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, type HavenConfig } from '../../engine/config.ts';
@@ -53,7 +54,9 @@ export async function startStack(options: { env?: NodeJS.ProcessEnv } = {}): Pro
     ...options.env,
   };
   const config = loadConfig(env);
-  const api = await createApiProcess(config);
+  // Request logs on, into the file npm test searches for canary PHI at the end (SEC-11).
+  const logFile = process.env.HAVEN_TEST_LOG_FILE;
+  const api = await createApiProcess(config, logFile ? { logger: true, logStream: createWriteStream(logFile, { flags: 'a' }) } : {});
   await api.listen();
   const baseUrl = config.api.publicUrl;
   const keyFor = (role: Role) => createApiKey(api.db, `test-${role}-${randomUUID().slice(0, 8)}`, role);
