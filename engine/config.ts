@@ -50,6 +50,8 @@ export interface HavenConfig {
     timeZone: string;
     /** Tries to email an authorization copy before staff are asked to deliver it (AUTH-03). */
     authorizationCopyAttempts: number;
+    /** When a parent's authority over a minor's authorizations ends (AUTH-09; state law). */
+    ageOfMajority: number;
   };
 }
 
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
       nppFundraisingStatement: env.HAVEN_NPP_FUNDRAISING === 'true',
       timeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
       authorizationCopyAttempts: Number(env.HAVEN_AUTH_COPY_ATTEMPTS ?? 8),
+      ageOfMajority: Number(env.HAVEN_AGE_OF_MAJORITY ?? 18),
     },
     webhooks: {
       // Without its own secret, webhook signing uses a key derived from the tracking key.

@@ -279,8 +279,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(201).send(patient);
   });
   app.patch('/api/patients/:id', async (req, reply) => {
-    const found = await updatePatient(db, IdParams.parse(req.params).id, PatientChanges.parse(req.body));
-    return found ? reply.code(204).send() : reply.code(404).send({ error: 'not_found', message: 'patient not found' });
+    const { id } = IdParams.parse(req.params);
+    const changes = PatientChanges.parse(req.body);
+    const found = await updatePatient(db, id, changes);
+    if (!found) return reply.code(404).send({ error: 'not_found', message: 'patient not found' });
+    // A birth date decides whether a parent's authorizations still hold (AUTH-09).
+    if (changes.birthDate !== undefined) await journeys.consentFactsChanged(id);
+    return reply.code(204).send();
   });
 
   // Consent ledgers: authorizations and their ends, suppressions, directives, restrictions.

@@ -5,10 +5,14 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PURPOSES, zonedTimeToUtc } from '../../workflows/index.ts';
 import { CHANNELS } from './decide.ts';
+import { DEFAULT_AGE_OF_MAJORITY, majorityInstant } from './majority.ts';
 
 /** Blocks that must never share a signature with an authorization (AUTH-05: no compound documents). */
 const FOREIGN_BLOCKS = ['TERMS_OF_SERVICE', 'CONSENT_TO_TREAT', 'NPP_ACKNOWLEDGEMENT', 'TCPA_CONSENT'];
 const DateOrDateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+
+/** Kinds of personal-representative authority (164.502(g)); which apply is a matter of state law. */
+export const REPRESENTATIVE_AUTHORITIES = ['parent_of_minor', 'legal_guardian', 'healthcare_power_of_attorney', 'executor', 'other'] as const;
 
 export const NewAuthorization = z
   .object({
@@ -32,6 +36,10 @@ export const NewAuthorization = z
           kind: z.literal('personal_representative'),
           name: z.string().trim().min(1),
           authorityDescription: z.string().trim().min(1, 'AUTH-01(vi)/AUTH-09: describe the representative\'s authority'),
+          /** What the authority rests on (164.502(g)); a parent's ends when the patient comes of age. */
+          authorityType: z.enum(REPRESENTATIVE_AUTHORITIES, { error: `AUTH-09: the authority type is one of ${REPRESENTATIVE_AUTHORITIES.join(', ')}` }),
+          /** Where the authority is documented (court order, birth certificate seen, POA document id…). */
+          evidence: z.string().trim().min(1).max(2_000).optional(),
         })
         .strict(),
     ]),
@@ -74,10 +82,29 @@ export interface AuthorizationProblem {
   message: string;
 }
 
+/** What is known of the patient the authorization is about (AUTH-09). */
+export interface AuthorizationSubject {
+  birthDate: string | null;
+  ageOfMajority: number;
+}
+
 /** Rules across fields; an empty list means the record may be stored. */
-export function authorizationDefects(a: NewAuthorization, patientId: string, now: Date, timeZone: string): AuthorizationProblem[] {
+export function authorizationDefects(
+  a: NewAuthorization,
+  patientId: string,
+  now: Date,
+  timeZone: string,
+  subject: AuthorizationSubject = { birthDate: null, ageOfMajority: DEFAULT_AGE_OF_MAJORITY },
+): AuthorizationProblem[] {
   const problems: AuthorizationProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
+  // AUTH-09: a parent signs only for a minor, and only a known birth date shows who is one.
+  if (a.signer.kind === 'personal_representative' && a.signer.authorityType === 'parent_of_minor') {
+    if (!subject.birthDate) add('signer.authorityType', "AUTH-09: a parent signs for a minor: the patient's birth date must be on record");
+    else if (majorityInstant(subject.birthDate, subject.ageOfMajority, timeZone) <= Date.parse(a.signedAt)) {
+      add('signer.authorityType', 'AUTH-09: the patient was of age when this was signed: they sign for themselves');
+    }
+  }
   if (!a.expiresAt && !a.expirationEvent) add('expiresAt', 'AUTH-01(v): an expiry date or event is required (none is allowed only for research)');
   const signedAt = Date.parse(a.signedAt);
   if (signedAt > now.getTime() + 5 * 60_000) add('signedAt', 'AUTH-04: signed in the future');

@@ -2,6 +2,7 @@
 // an unknown purpose or channel, missing data, or an error while deciding is a denial with a
 // reason. No I/O here — callers load the facts (under a per-patient lock at send time).
 import { localTime, PURPOSES } from '../../workflows/index.ts';
+import { DEFAULT_AGE_OF_MAJORITY, majorityInstant } from './majority.ts';
 
 export const CHANNELS = ['email'] as const;
 
@@ -36,6 +37,8 @@ export interface AuthorizationFacts {
   remunerationDisclosed: boolean;
   statements: { revocation?: boolean; conditioning?: boolean; redisclosure?: boolean; remuneration?: boolean };
   signature: { authenticated?: boolean };
+  /** Who signed: the patient, or a personal representative and the kind of authority (AUTH-09). */
+  signer?: { kind?: string; authorityType?: string };
   signedAt: Date;
   expiresAt: Date | null;
   expirationEvent: string | null;
@@ -47,6 +50,8 @@ export interface AuthorizationFacts {
 
 export interface ConsentFacts {
   primaryAddress: string | null;
+  /** The patient's birth date (YYYY-MM-DD), when on record: a parent's authority ends at majority (AUTH-09). */
+  birthDate?: string | null;
   authorizations: AuthorizationFacts[];
   suppressions: { kind: string; stream: string | null; channel: string; receivedAt: Date }[];
   directives: { kind: string; channel: string; address: string | null; receivedAt: Date }[];
@@ -64,6 +69,8 @@ export interface ConsentSettings {
   timeZone: string;
   /** Tries to email an authorization copy before it goes to the staff queue (AUTH-03; default 8). */
   authorizationCopyAttempts?: number;
+  /** When a parent's authority over a minor's authorizations ends (AUTH-09; default 18). */
+  ageOfMajority?: number;
 }
 
 export interface Decision {
@@ -131,7 +138,7 @@ function evaluate(step: Step, facts: ConsentFacts, settings: ConsentSettings, no
     const verdicts = facts.authorizations
       .filter((a) => a.purposes.includes('MARKETING'))
       .sort((a, b) => b.signedAt.getTime() - a.signedAt.getTime())
-      .map((a) => ({ a, problems: authorizationProblems(a, step, now) }));
+      .map((a) => ({ a, problems: [...authorizationProblems(a, step, now), ...representativeProblems(a, facts, settings, now)] }));
     const valid = verdicts.find((v) => v.problems.length === 0);
     if (valid) authorizationIdUsed = valid.a.id;
     else if (verdicts.length === 0) deny('NO_MARKETING_AUTHORIZATION');
@@ -228,6 +235,18 @@ export function authorizationProblems(a: AuthorizationFacts, step: Step, now: Da
     if (step.sponsor && !a.sponsors.includes(step.sponsor)) problems.push('AUTH_SPONSOR_NOT_COVERED');
   }
   return [...new Set(problems)];
+}
+
+/**
+ * AUTH-09: a parent's authority ends when the patient comes of age (state law sets the age; the
+ * deployment configures it). The authorization is then flagged and used no more until the patient
+ * signs one themselves. Without a birth date on record, nobody can tell: also not used.
+ */
+export function representativeProblems(a: Pick<AuthorizationFacts, 'signer'>, facts: Pick<ConsentFacts, 'birthDate'>, settings: ConsentSettings, now: Date): string[] {
+  if (a.signer?.kind !== 'personal_representative' || a.signer.authorityType !== 'parent_of_minor') return [];
+  if (!facts.birthDate) return ['AUTHORIZATION_REPRESENTATIVE_UNVERIFIED'];
+  const majority = majorityInstant(facts.birthDate, settings.ageOfMajority ?? DEFAULT_AGE_OF_MAJORITY, settings.timeZone);
+  return majority <= now.getTime() ? ['AUTHORIZATION_REPRESENTATIVE_AUTHORITY_ENDED'] : [];
 }
 
 function latest<T extends { receivedAt: Date }>(rows: T[]): T | undefined {

@@ -7,7 +7,7 @@
 //   infoDescription sourceAttachment.title
 //   disclosers      organization[]      recipients  provision.actor[role PRCP|IRCP]
 //   expiresAt       provision.period.end           signedAt   dateTime
-//   signer          performer[0] (Patient → self; RelatedPerson → representative + authority extension)
+//   signer          performer[0] (Patient → self; RelatedPerson → representative + authority and authority-type extensions)
 //   signature       verification[].verified → authenticated
 //   document        sourceAttachment.data (SHA-256 computed) and .url or identifier (version)
 import { createHash } from 'node:crypto';
@@ -22,6 +22,7 @@ export const EXT = {
   sponsor: `${HAVEN_FHIR}/authorization-sponsor`,
   remunerationDisclosed: `${HAVEN_FHIR}/authorization-remuneration-disclosed`,
   representativeAuthority: `${HAVEN_FHIR}/representative-authority`,
+  representativeAuthorityType: `${HAVEN_FHIR}/representative-authority-type`,
 };
 
 const PURPOSE_CODES: Record<string, string> = {
@@ -61,7 +62,12 @@ export function authorizationFromConsent(resource: unknown, patientId: string): 
   const signer = performer.startsWith('Patient/')
     ? { kind: 'self' }
     : performer.startsWith('RelatedPerson/')
-      ? { kind: 'personal_representative', name: referenceName(consent.performer![0]!), authorityDescription: extensionString(consent.extension, EXT.representativeAuthority) ?? '' }
+      ? {
+          kind: 'personal_representative',
+          name: referenceName(consent.performer![0]!),
+          authorityDescription: extensionString(consent.extension, EXT.representativeAuthority) ?? '',
+          authorityType: consent.extension?.find((e) => e.url === EXT.representativeAuthorityType)?.valueCode ?? '',
+        }
       : undefined;
   if (!signer) add('Consent.performer', 'the signer (a Patient or RelatedPerson performer) is missing');
 

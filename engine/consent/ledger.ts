@@ -7,6 +7,7 @@ import { appendToChain, inTransaction } from '../audit/index.ts';
 import type { Prisma, PrismaClient } from '../db/index.ts';
 import { CHANNELS, decide, type ConsentFacts, type ConsentSettings, type Decision, type Step } from './decide.ts';
 import { authorizationDefects, expiryInstant, NewAuthorization, type AuthorizationProblem } from './authorizations.ts';
+import { DEFAULT_AGE_OF_MAJORITY } from './majority.ts';
 
 type Tx = Prisma.TransactionClient | PrismaClient;
 
@@ -16,7 +17,7 @@ export async function lockPatient(tx: Tx, patientId: string): Promise<void> {
 
 export async function loadConsentFacts(tx: Tx, patientId: string): Promise<ConsentFacts> {
   const [patient, authorizations, suppressions, directives, restrictions, unencryptedEmail] = await Promise.all([
-    tx.patient.findUnique({ where: { id: patientId }, select: { email: true } }),
+    tx.patient.findUnique({ where: { id: patientId }, select: { email: true, birthDate: true } }),
     tx.authorization.findMany({ where: { patientId }, include: { ends: true } }),
     tx.suppression.findMany({ where: { patientId } }),
     tx.directive.findMany({ where: { patientId } }),
@@ -25,10 +26,12 @@ export async function loadConsentFacts(tx: Tx, patientId: string): Promise<Conse
   ]);
   return {
     primaryAddress: patient?.email ?? null,
+    birthDate: patient?.birthDate ?? null,
     authorizations: authorizations.map((a) => ({
       ...a,
       statements: a.statements as ConsentFacts['authorizations'][number]['statements'],
       signature: a.signature as ConsentFacts['authorizations'][number]['signature'],
+      signer: a.signer as ConsentFacts['authorizations'][number]['signer'],
     })),
     suppressions,
     directives,
@@ -113,15 +116,17 @@ export async function createAuthorization(
   timeZone: string,
   enqueueCopy: (authorizationId: string) => Promise<void>,
   now = new Date(),
+  ageOfMajority = DEFAULT_AGE_OF_MAJORITY,
 ): Promise<{ id: string; copy: 'queued' | 'not_required' } | null> {
   const parsed = NewAuthorization.safeParse(input);
   if (!parsed.success) {
     throw new ConsentInvalidError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
   }
   const a = parsed.data;
-  const defects = authorizationDefects(a, patientId, now, timeZone);
+  const patient = await db.patient.findUnique({ where: { id: patientId }, select: { birthDate: true } });
+  const defects = authorizationDefects(a, patientId, now, timeZone, { birthDate: patient?.birthDate ?? null, ageOfMajority });
   if (defects.length) throw new ConsentInvalidError(defects);
-  if (!(await db.patient.findUnique({ where: { id: patientId }, select: { id: true } }))) return null;
+  if (!patient) return null;
   return db.$transaction(async (tx) => {
     const { id } = await tx.authorization.create({ data: authorizationRow(patientId, a, timeZone), select: { id: true } });
     if (a.requestedBy !== 'covered_entity') return { id, copy: 'not_required' as const };

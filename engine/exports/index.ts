@@ -42,7 +42,7 @@ export async function exportEngagementDeidentified(db: PrismaClient, options: { 
       {
         subject: e.message.patientId,
         zip: attributes.zip,
-        birthDate: attributes.birthDate,
+        birthDate: e.message.patient.birthDate ?? attributes.birthDate,
         journeyId: e.message.enrollment.journeyId,
         version: e.message.enrollment.version.version,
         nodeId: e.message.nodeId,

@@ -12,6 +12,7 @@ import {
   createAuthorization,
   endAuthorization,
   recordUnsubscribe,
+  representativeProblems,
 } from '../consent/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { TrackingClaim } from '../delivery/index.ts';
@@ -33,7 +34,7 @@ async function patientExists(deps: JourneyDeps, patientId: string): Promise<void
 export async function recordAuthorization(deps: JourneyDeps, patientId: string, input: unknown) {
   // AUTH-03: the authorization is stored only if its copy could be queued.
   const enqueueCopy = (id: string) => startAuthorizationCopy(deps.temporal, deps.temporalSettings, id, deps.consent.authorizationCopyAttempts ?? 8);
-  const created = await createAuthorization(deps.db, patientId, input, deps.defaultTimeZone, enqueueCopy);
+  const created = await createAuthorization(deps.db, patientId, input, deps.defaultTimeZone, enqueueCopy, new Date(), deps.consent.ageOfMajority);
   if (!created) throw new NotFoundError('patient');
   await notifyConsentChanged(deps, patientId);
   return created;
@@ -69,8 +70,8 @@ export async function recordConsentEntry(deps: JourneyDeps, patientId: string, k
 }
 
 /** The patient's consent ledgers and the most recent decisions made with them. */
-export async function consentOverview({ db }: JourneyDeps, patientId: string) {
-  const patient = await db.patient.findUnique({ where: { id: patientId }, select: { id: true } });
+export async function consentOverview({ db, consent }: JourneyDeps, patientId: string) {
+  const patient = await db.patient.findUnique({ where: { id: patientId }, select: { id: true, birthDate: true } });
   if (!patient) throw new NotFoundError('patient');
   const [authorizations, copies, suppressions, directives, restrictions, unencryptedEmail, decisions] = await Promise.all([
     db.authorization.findMany({ where: { patientId }, include: { ends: true }, orderBy: { signedAt: 'desc' } }),
@@ -84,7 +85,12 @@ export async function consentOverview({ db }: JourneyDeps, patientId: string) {
   const copyOf = (id: string) => copies.find((c) => c.authorizationId === id);
   return {
     // AUTH-03: each authorization with its copy (status, copyProvidedAt, channel, result); null when the patient asked for it.
-    authorizations: authorizations.map((a) => ({ ...a, copy: copyOf(a.id) ?? null })),
+    // AUTH-09: `flags` says why an authorization is no longer usable although never revoked.
+    authorizations: authorizations.map((a) => ({
+      ...a,
+      copy: copyOf(a.id) ?? null,
+      flags: representativeProblems({ signer: a.signer as { kind?: string; authorityType?: string } }, patient, consent, new Date()),
+    })),
     suppressions,
     directives,
     restrictions,

@@ -36,6 +36,8 @@ export function createJourneyService(deps: JourneyDeps) {
     endAuthorization: (patientId: string, authorizationId: string, input: unknown) => consent.endPatientAuthorization(deps, patientId, authorizationId, input),
     recordConsentEntry: (patientId: string, kind: consent.ConsentEntryKind, input: unknown) => consent.recordConsentEntry(deps, patientId, kind, input),
     consentOverview: (patientId: string) => consent.consentOverview(deps, patientId),
+    /** A consent-relevant patient fact changed (a birth date: AUTH-09): running runs decide again. */
+    consentFactsChanged: (patientId: string) => consent.notifyConsentChanged(deps, patientId),
     listAuthorizationCopies: (status: string) => consent.listAuthorizationCopies(deps, status),
     unsubscribe: (claim: TrackingClaim) => consent.unsubscribe(deps, claim),
     createAudience: (input: unknown) => audiences.createAudience(deps, input),

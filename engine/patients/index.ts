@@ -13,6 +13,7 @@ export const NewPatient = z
     email: z.email().max(320),
     givenName: z.string().min(1).max(200).optional(),
     familyName: z.string().min(1).max(200).optional(),
+    birthDate: z.iso.date().optional(),
     timezone: TimeZone.optional(),
     tags: Tags.optional(),
     attributes: z.record(z.string(), z.unknown()).optional(),
@@ -22,7 +23,7 @@ export type NewPatient = z.infer<typeof NewPatient>;
 
 /** Attributes are merged; tags and time zone replaced when given. */
 export const PatientChanges = z
-  .object({ timezone: TimeZone.nullable().optional(), tags: Tags.optional(), attributes: z.record(z.string(), z.unknown()).optional() })
+  .object({ birthDate: z.iso.date().nullable().optional(), timezone: TimeZone.nullable().optional(), tags: Tags.optional(), attributes: z.record(z.string(), z.unknown()).optional() })
   .strict();
 export type PatientChanges = z.infer<typeof PatientChanges>;
 
@@ -37,6 +38,7 @@ export async function createPatient(db: PrismaClient, input: NewPatient): Promis
       email: input.email,
       givenName: input.givenName ?? null,
       familyName: input.familyName ?? null,
+      birthDate: input.birthDate ?? null,
       timezone: input.timezone ?? null,
       tags: input.tags ?? [],
       attributes: (input.attributes ?? {}) as object,
@@ -56,6 +58,7 @@ export async function updatePatient(db: PrismaClient, id: string, changes: Patie
       where: { id },
       data: {
         ...(changes.timezone !== undefined ? { timezone: changes.timezone } : {}),
+        ...(changes.birthDate !== undefined ? { birthDate: changes.birthDate } : {}),
         ...(changes.tags ? { tags: changes.tags } : {}),
         ...(changes.attributes ? { attributes: { ...(patient.attributes as object), ...changes.attributes } as object } : {}),
       },

@@ -8,7 +8,7 @@ import { FieldVault, isSealed } from './vault.ts';
 type Kind = 'string' | 'json';
 
 export const PHI_COLUMNS: Record<string, Record<string, Kind>> = {
-  Patient: { email: 'string', givenName: 'string', familyName: 'string', attributes: 'json' },
+  Patient: { email: 'string', givenName: 'string', familyName: 'string', birthDate: 'string', attributes: 'json' },
   Event: { data: 'json' },
   Message: { smtpResponse: 'string', links: 'json' },
   Directive: { address: 'string' },

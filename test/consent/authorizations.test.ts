@@ -40,8 +40,23 @@ describe('authorization records', () => {
   });
 
   it('AUTH-01 a personal representative needs a description of their authority', () => {
-    assert.ok(problemsOf(authorizationInput({ signer: { kind: 'personal_representative', name: 'Lee Parent', authorityDescription: '' } })).length > 0);
-    assert.deepEqual(problemsOf(authorizationInput({ signer: { kind: 'personal_representative', name: 'Lee Parent', authorityDescription: 'Parent of a minor patient' } })), []);
+    const representative = { kind: 'personal_representative', name: 'Lee Guardian', authorityType: 'legal_guardian' };
+    assert.ok(problemsOf(authorizationInput({ signer: { ...representative, authorityDescription: '' } })).length > 0);
+    assert.deepEqual(problemsOf(authorizationInput({ signer: { ...representative, authorityDescription: 'Court-appointed guardian, order 2025-114' } })), []);
+  });
+
+  it('AUTH-09 a representative states the kind of authority; a parent signs only for a patient known to be a minor then', () => {
+    const parent = { kind: 'personal_representative', name: 'Lee Parent', authorityDescription: 'Mother of the patient', evidence: 'birth certificate seen at registration' };
+    const defects = (signer: Record<string, unknown>, birthDate: string | null) => {
+      const parsed = NewAuthorization.safeParse(authorizationInput({ signer }));
+      if (!parsed.success) return parsed.error.issues.map((i) => i.message);
+      return authorizationDefects(parsed.data, 'p1', NOW, TZ, { birthDate, ageOfMajority: 18 }).map((p) => p.message);
+    };
+    assert.match(defects(parent, '2012-05-01').join(), /AUTH-09: the authority type is one of/);
+    const asParent = { ...parent, authorityType: 'parent_of_minor' };
+    assert.deepEqual(defects(asParent, '2012-05-01'), [], 'a 14-year-old\'s parent');
+    assert.match(defects(asParent, null).join(), /AUTH-09: .*birth date must be on record/);
+    assert.match(defects(asParent, '2008-10-31').join(), /AUTH-09: the patient was of age when this was signed/, '18 the day before signing');
   });
 
   it('AUTH-04 abuse: expired at signing, signed in the future, or signed for another patient', () => {

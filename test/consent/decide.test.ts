@@ -140,6 +140,30 @@ describe('authorizations at decision time (AUTH)', () => {
     allowed(decide(step({ purpose: 'MARKETING', fields: ['trigger.program.name'] }), with_({ infoCategories: ['trigger.program'] }), SETTINGS, NOW));
   });
 
+  it('AUTH-09 a parent-signed authorization is used until the patient comes of age, then flagged and denied until they sign', () => {
+    const parent = marketingAuthorization({ signer: { kind: 'personal_representative', authorityType: 'parent_of_minor' } });
+    const marketing = step({ purpose: 'MARKETING' });
+    // 18th birthday on 4 December 2026: authority ends at local midnight (America/New_York).
+    const minor = facts({ authorizations: [parent], birthDate: '2008-12-04' });
+    allowed(decide(marketing, minor, SETTINGS, at('2026-12-04T04:59:59Z')));
+    denied(decide(marketing, minor, SETTINGS, at('2026-12-04T05:00:00Z')), 'AUTHORIZATION_REPRESENTATIVE_AUTHORITY_ENDED');
+    // Born on 29 February: of age on 28 February in a common year (the earlier day).
+    const leapling = facts({ authorizations: [{ ...parent, signedAt: at('2025-06-01T12:00:00Z') }], birthDate: '2008-02-29' });
+    allowed(decide(marketing, leapling, SETTINGS, at('2026-02-28T04:59:59Z')));
+    denied(decide(marketing, leapling, SETTINGS, at('2026-02-28T05:00:00Z')), 'AUTHORIZATION_REPRESENTATIVE_AUTHORITY_ENDED');
+    // State law sets the age: at 21, the same patient is still a minor.
+    allowed(decide(marketing, minor, { ...SETTINGS, ageOfMajority: 21 }, at('2027-01-01T00:00:00Z')));
+    // No birth date on record: nobody can tell whether the parent may still sign.
+    denied(decide(marketing, facts({ authorizations: [parent] }), SETTINGS, NOW), 'AUTHORIZATION_REPRESENTATIVE_UNVERIFIED');
+    // A guardian's or the patient's own authorization does not end at majority; a new self-signed one is used.
+    const guardian = marketingAuthorization({ signer: { kind: 'personal_representative', authorityType: 'legal_guardian' } });
+    allowed(decide(marketing, facts({ authorizations: [guardian], birthDate: '2000-01-01' }), SETTINGS, NOW));
+    const own = marketingAuthorization({ id: 'auth-2', signer: { kind: 'self' }, signedAt: at('2026-12-04T12:00:00Z') });
+    const renewed = decide(marketing, facts({ authorizations: [parent, own], birthDate: '2008-12-04' }), SETTINGS, at('2026-12-05T00:00:00Z'));
+    allowed(renewed);
+    assert.equal(renewed.authorizationIdUsed, 'auth-2');
+  });
+
   it('AUTH-11 a signature without an authenticated signer is not usable', () => {
     denied(decide(marketing, with_({ signature: { authenticated: false } }), SETTINGS, NOW), 'AUTHORIZATION_PENDING_IDENTITY');
   });

@@ -311,6 +311,32 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
     assert.equal(to(p.email).length, 0, 'never emailed against the directive');
   });
 
+  it('AUTH-09 a patient who came of age: the parent-signed authorization is flagged and not used until the patient signs their own', async () => {
+    const event = `maj.${uid()}`;
+    await publish(build({ nodes: [entry(event), marketingSend('majority'), exit()], edges: [['start', 'majority'], ['majority', 'done']], templates: templates('majority') }));
+    // Eighteen since yesterday (in the covered entity's time zone); the parent signed three days ago.
+    const yesterday = localTime(Date.now() - 86_400_000, stack.config.consent.timeZone);
+    const birthDate = `${yesterday.year - 18}-${String(yesterday.month).padStart(2, '0')}-${String(yesterday.day).padStart(2, '0')}`;
+    const email = plant(`maj-${uid()}@example.test`);
+    const p = { id: (await stack.request('POST', '/api/patients', { email, givenName: canary('Mia'), birthDate })).body.id as string, email };
+    const parent = { kind: 'personal_representative', name: 'Dana Parent', authorityDescription: 'Mother of the patient', authorityType: 'parent_of_minor' };
+    const signedAt = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    assert.equal((await stack.request('POST', `/api/patients/${p.id}/authorizations`, authorizationInput({ signer: parent, signedAt }))).status, 201);
+
+    const [refused] = await emit(event, p.id);
+    assert.equal(refused!.status, 'not_authorized');
+    assert.ok((await decisions(p.id)).some((d) => !d.allow && d.reasons.includes('AUTHORIZATION_REPRESENTATIVE_AUTHORITY_ENDED')));
+    const overview = await stack.request('GET', `/api/patients/${p.id}/consent`);
+    assert.deepEqual(overview.body.authorizations[0].flags, ['AUTHORIZATION_REPRESENTATIVE_AUTHORITY_ENDED']);
+    assert.deepEqual(overview.body.authorizations[0].ends, [], 'flagged, not revoked');
+
+    await authorize(p.id, { signedAt: new Date().toISOString() });
+    const [run] = await emit(event, p.id);
+    assert.equal(run!.status, 'enrolled');
+    await result(run!.workflowId!);
+    assert.equal(to(p.email).length, 1, 're-authorized by the patient: sent');
+  });
+
   it('INV-3 MIN-03 publishing is refused for an unclassified step or a diagnosis in the subject, and the refusal is audited', async () => {
     const noPurpose = build({ nodes: [entry(`x.${uid()}`), send('s', { template: 'ok' }), exit()], edges: [['start', 's'], ['s', 'done']], templates: templates('ok') }) as unknown as Record<string, any>;
     delete noPurpose.nodes[1].purpose;
