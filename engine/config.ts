@@ -36,6 +36,8 @@ export interface HavenConfig {
   sessions: { idleMinutes: number; absoluteHours: number };
   /** Browser origins allowed to call the codec server (the Temporal Web UI). */
   codecOrigins: string[];
+  /** MKT-06: identified audience exports (a sale of PHI unless every member authorized it); off by default. */
+  identifiedExports: boolean;
   /** Time zone for send windows of patients with none on record. */
   defaultTimeZone: string;
   webhooks: { secret: string; caFile?: string };
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     auditCheckpointMinutes: Number(env.HAVEN_AUDIT_CHECKPOINT_MINUTES ?? 60),
     sessions: { idleMinutes: Number(env.HAVEN_SESSION_IDLE_MINUTES ?? 15), absoluteHours: Number(env.HAVEN_SESSION_HOURS ?? 12) },
     codecOrigins: codecOrigins(env),
+    identifiedExports: env.HAVEN_IDENTIFIED_EXPORTS === 'on',
     defaultTimeZone: env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York',
     consent: {
       postalAddress: env.HAVEN_POSTAL_ADDRESS ?? '',

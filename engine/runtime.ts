@@ -24,7 +24,14 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
   const { db } = openDatabase(config);
   const temporal = connectClient(config.temporal, havenDataConverter(config.payloadKeys));
   const tracking = createTrackingTokens(config.trackingKeys);
-  const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
+  const journeys = createJourneyService({
+    db,
+    temporal,
+    temporalSettings: config.temporal,
+    defaultTimeZone: config.defaultTimeZone,
+    consent: config.consent,
+    identifiedExports: config.identifiedExports,
+  });
   const app = buildApi({ config, db, temporal, journeys, tracking, ...options });
   // Periodic signed checkpoints of the audit chains (LOG-02); failures are retried next time.
   const checkpoints = setInterval(() => void writeCheckpoints(db, config.auditKeys[0]!).catch(() => {}), config.auditCheckpointMinutes * 60_000);

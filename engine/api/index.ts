@@ -14,7 +14,7 @@ import { PayloadEncryptionCodec } from '../phi/index.ts';
 import { payloadsFromJson, payloadsToJson } from './codec-json.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
 import { exportEngagementDeidentified } from '../exports/index.ts';
-import { JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
+import { ExportRefusedError, JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
 import { createPatient, NewPatient, PatientChanges, updatePatient } from '../patients/index.ts';
 import { temporalHealthy, TemporalUnreachableError } from '../temporal/index.ts';
 
@@ -103,6 +103,7 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'POST /api/audiences': 'audiences:write',
   'GET /api/audiences': 'journeys:read',
   'GET /api/audiences/:id/count': 'journeys:read',
+  'POST /api/audiences/:id/exports': 'exports:identified',
   'POST /api/events': 'events:write',
 };
 
@@ -148,6 +149,7 @@ export const ROUTE_AUDIT: Record<string, { action: string; object: string }> = {
   'POST /api/audiences': { action: 'audience.create', object: 'audience' },
   'GET /api/audiences': { action: 'audience.list', object: 'audience' },
   'GET /api/audiences/:id/count': { action: 'audience.count', object: 'audience' },
+  'POST /api/audiences/:id/exports': { action: 'audience.export', object: 'audience' },
   'POST /api/events': { action: 'event.record', object: 'event' },
 };
 
@@ -251,6 +253,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       });
     }
     if (error instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: error.message });
+    if (error instanceof ExportRefusedError) return reply.code(403).send({ error: error.code, requirement: 'MKT-06', message: error.message, ...error.details });
     const e = error as { statusCode?: number; code?: string; name?: string };
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
       if (request.url.endsWith('/fhir')) {
@@ -420,6 +423,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.post('/api/audiences', async (req, reply) => reply.code(201).send(await journeys.createAudience(req.body)));
   app.get('/api/audiences', async () => journeys.listAudiences());
   app.get('/api/audiences/:id/count', async (req) => journeys.countAudience(IdParams.parse(req.params).id));
+  app.post('/api/audiences/:id/exports', async (req, reply) => {
+    const { csv } = await journeys.exportAudience(IdParams.parse(req.params).id, req.body, req.principal!.id);
+    return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="audience.csv"').send(csv);
+  });
 
   app.post('/api/events', async (req, reply) => reply.code(202).send(await journeys.recordEvent(NewEvent.parse(req.body))));
 

@@ -14,6 +14,8 @@ export const PERMISSIONS = [
   'audit:read',
   'audit:write',
   'exports:deidentified',
+  /** Identified audience exports (MKT-06): admin only, and off unless the deployment turns them on. */
+  'exports:identified',
   'users:admin',
   /** Approve and retire sender identities (CS-02). */
   'senders:admin',

@@ -34,6 +34,10 @@ export interface AuthorizationFacts {
   channels: string[];
   infoCategories: string[];
   sponsors: string[];
+  /** Who may receive the information (AUTH-01(iii)); checked for disclosures (MKT-06). */
+  recipients?: string[];
+  /** The authorization permits a sale of PHI (164.508(a)(4)). */
+  saleOfPhi?: boolean;
   remunerationDisclosed: boolean;
   statements: { revocation?: boolean; conditioning?: boolean; redisclosure?: boolean; remuneration?: boolean };
   signature: { authenticated?: boolean };
@@ -247,6 +251,22 @@ export function representativeProblems(a: Pick<AuthorizationFacts, 'signer'>, fa
   if (!facts.birthDate) return ['AUTHORIZATION_REPRESENTATIVE_UNVERIFIED'];
   const majority = majorityInstant(facts.birthDate, settings.ageOfMajority ?? DEFAULT_AGE_OF_MAJORITY, settings.timeZone);
   return majority <= now.getTime() ? ['AUTHORIZATION_REPRESENTATIVE_AUTHORITY_ENDED'] : [];
+}
+
+/**
+ * MKT-06: why an authorization does not permit disclosing the patient's PHI to `recipient` for
+ * remuneration (a sale of PHI, 164.502(a)(5)(ii)); empty when it does.
+ */
+export function saleOfPhiProblems(a: AuthorizationFacts, disclosure: { recipient: string; fields: string[] }, now: Date): string[] {
+  const { recipient, fields } = disclosure;
+  // The same validity rules as for a send (expiry, revocation, defects, identity, information
+  // scope); the channel does not apply to a disclosure, and the sponsor is the recipient here.
+  const step: Step = { purpose: 'MARKETING', usesPhi: true, thirdPartyRemuneration: 'none', stream: 'broadcast', channel: a.channels[0] ?? 'email', fields };
+  const problems = authorizationProblems(a, step, now).filter((p) => p !== 'AUTH_SCOPE_CHANNEL');
+  if (!a.saleOfPhi) problems.push('AUTH_NO_SALE_OF_PHI');
+  if (!a.remunerationDisclosed || !a.statements.remuneration) problems.push('AUTH_MISSING_REMUNERATION_STATEMENT');
+  if (!a.recipients?.some((r) => r.trim().toLowerCase() === recipient.trim().toLowerCase())) problems.push('AUTH_SCOPE_RECIPIENT');
+  return problems;
 }
 
 function latest<T extends { receivedAt: Date }>(rows: T[]): T | undefined {

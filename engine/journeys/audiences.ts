@@ -2,6 +2,8 @@
 // their members, a page at a time.
 import { z } from 'zod';
 import { checkExpression, DataShape, evaluateBool, type JourneyDefinition } from '../../workflows/index.ts';
+import { recordAudit } from '../audit/index.ts';
+import { loadConsentFacts, representativeProblems, saleOfPhiProblems } from '../consent/index.ts';
 import { patientFacts } from '../runs/index.ts';
 import type { JourneyDeps } from './deps.ts';
 import { TemporalUnreachableError } from '../temporal/index.ts';
@@ -94,4 +96,82 @@ export async function enrollAudiencePage(
     heartbeat(patient.id);
   }
   return { enrolled, skipped, next: patients.length === PAGE ? patients[patients.length - 1]!.id : null };
+}
+
+export const AudienceExportRequest = z
+  .object({
+    /** Where the list goes. A file download counts too: a file can be uploaded anywhere (MKT-06). */
+    destination: z.object({ kind: z.enum(['ad_platform', 'custom_audience', 'data_coop', 'file']), recipient: z.string().trim().min(1).max(200) }).strict(),
+    reason: z.string().trim().min(1).max(500),
+  })
+  .strict();
+
+/** The columns an identified export holds, as information categories an authorization must cover. */
+const EXPORT_FIELDS = ['patient.email', 'patient.givenName', 'patient.familyName'];
+
+export class ExportRefusedError extends Error {
+  constructor(
+    readonly code: 'identified_exports_disabled' | 'sale_of_phi_not_authorized',
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * MKT-06: an identified list of an audience's members leaves Haven only when the deployment has
+ * turned such exports on, and only when every member signed an authorization that permits the sale
+ * of their PHI to that very recipient (a list handed over for a third party's marketing is a sale,
+ * 164.502(a)(5)(ii)). All or nothing; every attempt, refused or not, is audited.
+ */
+export async function exportAudience(
+  deps: JourneyDeps,
+  id: string,
+  input: unknown,
+  principal: string,
+): Promise<{ csv: string; members: number }> {
+  const { db } = deps;
+  const request = AudienceExportRequest.parse(input);
+  const audit = (outcome: 'ok' | 'refused', details: Record<string, unknown>) =>
+    recordAudit(db, { principal, action: 'audience.export', objectType: 'audience', objectId: id, outcome, details: { destination: request.destination.kind, recipient: request.destination.recipient, reason: request.reason, ...details } });
+  if (!deps.identifiedExports) {
+    await audit('refused', { code: 'identified_exports_disabled' });
+    throw new ExportRefusedError('identified_exports_disabled', 'MKT-06: identified exports are turned off for this deployment (HAVEN_IDENTIFIED_EXPORTS)');
+  }
+  const audience = await db.audience.findUnique({ where: { id } });
+  if (!audience) throw new NotFoundError('audience');
+
+  const now = new Date();
+  const members: { email: string; givenName: string | null; familyName: string | null }[] = [];
+  let unauthorized = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await db.patient.findMany({ take: PAGE, ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}), orderBy: { id: 'asc' } });
+    for (const patient of page.filter((p) => isMember(audience, p, now.getTime()))) {
+      const facts = await loadConsentFacts(db, patient.id);
+      const disclosure = { recipient: request.destination.recipient, fields: EXPORT_FIELDS };
+      const permitted = facts.authorizations.some((a) => saleOfPhiProblems(a, disclosure, now).length === 0 && representativeProblems(a, facts, deps.consent, now).length === 0);
+      if (permitted) members.push({ email: patient.email, givenName: patient.givenName, familyName: patient.familyName });
+      else unauthorized++;
+    }
+    if (page.length < PAGE) break;
+    cursor = page[page.length - 1]!.id;
+  }
+  if (unauthorized > 0) {
+    await audit('refused', { code: 'sale_of_phi_not_authorized', members: members.length + unauthorized, unauthorized });
+    throw new ExportRefusedError('sale_of_phi_not_authorized', `MKT-06: ${unauthorized} of ${members.length + unauthorized} members have not authorized the sale of their information to this recipient`, {
+      members: members.length + unauthorized,
+      unauthorized,
+    });
+  }
+  await audit('ok', { members: members.length });
+  // A leading = + - @ would make a spreadsheet run the cell as a formula: neutralise it.
+  const cell = (v: string | null) => {
+    if (v === null) return '';
+    const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const csv = ['email,givenName,familyName', ...members.map((m) => [m.email, m.givenName, m.familyName].map(cell).join(','))].join('\r\n') + '\r\n';
+  return { csv, members: members.length };
 }

@@ -10,4 +10,6 @@ export interface JourneyDeps {
   /** Time zone for patients with none on record (send windows in simulations). */
   defaultTimeZone: string;
   consent: ConsentSettings;
+  /** MKT-06: identified audience exports are allowed at all (off by default). */
+  identifiedExports?: boolean;
 }

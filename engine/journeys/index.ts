@@ -12,6 +12,7 @@ import * as consent from './consent.ts';
 import { simulate } from './simulate.ts';
 
 export { JourneyInvalidError, NotFoundError } from './errors.ts';
+export { ExportRefusedError } from './audiences.ts';
 export type { EnrollmentReport } from './enroll.ts';
 export type { JourneyDeps } from './deps.ts';
 
@@ -43,6 +44,7 @@ export function createJourneyService(deps: JourneyDeps) {
     createAudience: (input: unknown) => audiences.createAudience(deps, input),
     listAudiences: () => audiences.listAudiences(deps),
     countAudience: (id: string) => audiences.countAudience(deps, id),
+    exportAudience: (id: string, input: unknown, principal: string) => audiences.exportAudience(deps, id, input, principal),
     enrollAudiencePage: (request: { journeyId: string; cursor: string | null }, heartbeat?: (cursor: string) => void) =>
       audiences.enrollAudiencePage(deps, request, heartbeat),
   };
