@@ -32,6 +32,8 @@ export interface HavenConfig {
   auditKeys: { id: string; secret: Buffer }[];
   /** How often the API signs a checkpoint of the audit chains. */
   auditCheckpointMinutes: number;
+  /** LOG-04, AUTH-10: years audit, decisions and ended authorizations are kept (at least 6); the daily job. */
+  retention: { years: number; job: boolean };
   /** Sessions of people: idle and absolute lifetimes (SEC-03). */
   sessions: { idleMinutes: number; absoluteHours: number };
   /** Browser origins allowed to call the codec server (the Temporal Web UI). */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     kms: new LocalKms(env.HAVEN_MASTER_KEYS),
     auditKeys: parseKeys(env.HAVEN_AUDIT_KEYS, 'HAVEN_AUDIT_KEYS'),
     auditCheckpointMinutes: Number(env.HAVEN_AUDIT_CHECKPOINT_MINUTES ?? 60),
+    retention: { years: retentionYears(env.HAVEN_RETENTION_YEARS), job: env.HAVEN_RETENTION_JOB !== 'off' },
     sessions: { idleMinutes: Number(env.HAVEN_SESSION_IDLE_MINUTES ?? 15), absoluteHours: Number(env.HAVEN_SESSION_HOURS ?? 12) },
     codecOrigins: codecOrigins(env),
     identifiedExports: env.HAVEN_IDENTIFIED_EXPORTS === 'on',
@@ -104,6 +107,13 @@ function smtpConfig(env: NodeJS.ProcessEnv): HavenConfig['smtp'] {
   const problems = senderProblems({ ...from, name: from.name || 'x' }, senders);
   if (problems.length) throw new Error(`MAIL_FROM: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
   return { url: env.SMTP_URL ?? 'smtp://127.0.0.1:1025', from, messageIdDomain: env.MESSAGE_ID_DOMAIN ?? 'haven.test', senders };
+}
+
+function retentionYears(text: string | undefined): number {
+  const years = Number(text ?? 6);
+  // The database refuses deletions of anything younger than six years anyway; say so at start-up.
+  if (!Number.isInteger(years) || years < 6) throw new Error('HAVEN_RETENTION_YEARS: a whole number of years, at least 6 (45 CFR 164.316(b)(2))');
+  return years;
 }
 
 export function temporalConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig['temporal'] {

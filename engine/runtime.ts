@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
-import { writeCheckpoints } from './audit/index.ts';
+import { runRetention, SYSTEM_PRINCIPAL, writeCheckpoints } from './audit/index.ts';
 import { buildApi } from './api/index.ts';
 import type { HavenConfig } from './config.ts';
 import { createDb } from './db/index.ts';
@@ -36,6 +36,11 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
   // Periodic signed checkpoints of the audit chains (LOG-02); failures are retried next time.
   const checkpoints = setInterval(() => void writeCheckpoints(db, config.auditKeys[0]!).catch(() => {}), config.auditCheckpointMinutes * 60_000);
   checkpoints.unref();
+  // LOG-04: the retention job, daily; several API processes may run it, each run waits its turn.
+  const retention = config.retention.job
+    ? setInterval(() => void runRetention(db, { years: config.retention.years, key: config.auditKeys[0]!, principal: SYSTEM_PRINCIPAL }).catch(() => {}), 24 * 3_600_000)
+    : undefined;
+  retention?.unref();
   return {
     app,
     db,
@@ -46,6 +51,7 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
     },
     async close() {
       clearInterval(checkpoints);
+      clearInterval(retention);
       await app.close();
       await temporal.connection.close();
       await db.$disconnect();

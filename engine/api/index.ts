@@ -8,9 +8,10 @@ import { z } from 'zod';
 import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { createSender, listSenders, PIXEL_GIF, retireSender, SenderInvalidError, type TrackingTokens } from '../delivery/index.ts';
-import { auditEventsInScope, recordAudit, verifyAudit, withAuditScope, writeCheckpoints } from '../audit/index.ts';
+import { auditEventsInScope, recordAudit, withAuditScope } from '../audit/index.ts';
 import { AccountError, can, createUser, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
 import { PayloadEncryptionCodec } from '../phi/index.ts';
+import { registerAuditRoutes } from './audit-routes.ts';
 import { payloadsFromJson, payloadsToJson } from './codec-json.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
 import { exportEngagementDeidentified } from '../exports/index.ts';
@@ -86,6 +87,11 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'POST /api/patients/:id/restrictions': 'consent:write',
   'GET /api/audit/verify': 'audit:read',
   'POST /api/audit/checkpoints': 'audit:write',
+  'GET /api/audit/events': 'audit:read',
+  'POST /api/audit/retention': 'audit:write',
+  'GET /api/legal-holds': 'audit:read',
+  'POST /api/legal-holds': 'audit:write',
+  'POST /api/legal-holds/:id/release': 'audit:write',
   'POST /api/exports/engagement': 'exports:deidentified',
   'GET /api/journeys': 'journeys:read',
   'POST /api/journeys': 'journeys:write',
@@ -132,6 +138,11 @@ export const ROUTE_AUDIT: Record<string, { action: string; object: string }> = {
   'POST /api/patients/:id/restrictions': { action: 'restriction.create', object: 'restriction' },
   'GET /api/audit/verify': { action: 'audit.verify', object: 'audit' },
   'POST /api/audit/checkpoints': { action: 'audit.checkpoint', object: 'audit' },
+  'GET /api/audit/events': { action: 'audit.export', object: 'audit' },
+  'POST /api/audit/retention': { action: 'retention.run', object: 'retention' },
+  'GET /api/legal-holds': { action: 'legal_hold.list', object: 'legal_hold' },
+  'POST /api/legal-holds': { action: 'legal_hold.place', object: 'legal_hold' },
+  'POST /api/legal-holds/:id/release': { action: 'legal_hold.release', object: 'legal_hold' },
   'POST /api/exports/engagement': { action: 'export.deidentified', object: 'export' },
   'GET /api/journeys': { action: 'journey.list', object: 'journey' },
   'POST /api/journeys': { action: 'journey.create', object: 'journey' },
@@ -386,12 +397,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     });
   }
 
-  // LOG-02: recompute the hash chains and check the signed checkpoints; sign a new checkpoint.
-  app.get('/api/audit/verify', async (_req, reply) => {
-    const result = await verifyAudit(db, config.auditKeys);
-    return reply.code(result.ok ? 200 : 409).send(result);
-  });
-  app.post('/api/audit/checkpoints', async (_req, reply) => reply.code(201).send({ written: await writeCheckpoints(db, config.auditKeys[0]!) }));
+  registerAuditRoutes(app, { db, config });
 
   // DEID-01..04: engagement data, de-identified (Safe Harbor).
   const ExportRequest = z.object({ journeyId: z.string().min(1).max(100).optional() }).strict();

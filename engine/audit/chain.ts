@@ -39,7 +39,9 @@ async function lastLink(tx: Tx, chain: Chain): Promise<{ seq: bigint; hash: stri
     chain === 'audit'
       ? await tx.auditEvent.findFirst({ where, orderBy: { seq: 'desc' }, select: { seq: true, hash: true } })
       : await tx.decision.findFirst({ where, orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
-  return row?.seq != null && row.hash ? { seq: row.seq, hash: row.hash } : null;
+  if (row?.seq != null && row.hash) return { seq: row.seq, hash: row.hash };
+  // Every row so far was removed by retention: the chain goes on from its anchor.
+  return latestAnchor(tx, chain);
 }
 
 /**
@@ -80,31 +82,49 @@ export interface ChainReport {
   lastHash: string | null;
 }
 
-/** Recomputes a chain from the first position; reports every break found. */
+/** The newest retention anchor of a chain: where the chain now starts (LOG-04), or null. */
+export async function latestAnchor(db: PrismaClient | Tx, chain: Chain): Promise<{ seq: bigint; hash: string } | null> {
+  return db.auditCheckpoint.findFirst({ where: { chain, kind: 'retention_anchor' }, orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
+}
+
+const PAGE = 2_000;
+
+/**
+ * Recomputes a chain from its start — the first position, or the row after the newest retention
+ * anchor — a page at a time, and reports every break found.
+ */
 export async function verifyChain(db: PrismaClient, chain: Chain): Promise<{ report: ChainReport; problems: ChainProblem[] }> {
-  const rows: Record<string, unknown>[] =
-    chain === 'audit' ? await db.auditEvent.findMany({ orderBy: [{ seq: 'asc' }, { at: 'asc' }] }) : await db.decision.findMany({ orderBy: [{ seq: 'asc' }, { at: 'asc' }] });
+  const page = (after: bigint): Promise<Record<string, unknown>[]> =>
+    chain === 'audit'
+      ? db.auditEvent.findMany({ where: { seq: { gt: after } }, orderBy: { seq: 'asc' }, take: PAGE })
+      : db.decision.findMany({ where: { seq: { gt: after } }, orderBy: { seq: 'asc' }, take: PAGE });
   const problems: ChainProblem[] = [];
-  const chained = rows.filter((r) => r.seq !== null);
-  const unchained = rows.filter((r) => r.seq === null);
-  const chainStart = chained.length ? Math.min(...chained.map((r) => (r.at as Date).getTime())) : Infinity;
-  for (const r of unchained) {
-    if ((r.at as Date).getTime() >= chainStart) {
-      problems.push({ chain, seq: null, kind: 'unchained', message: `a row outside the chain was written after the chain started (id ${String(r.id)})` });
+  const anchor = await latestAnchor(db, chain);
+  let prev: { seq: bigint; hash: string } | null = anchor;
+  let chained = 0;
+  let firstAt: number | null = null;
+  for (let rows = await page(anchor?.seq ?? 0n); rows.length; rows = await page(prev!.seq)) {
+    for (const row of rows) {
+      const seq = row.seq as bigint;
+      firstAt ??= (row.at as Date).getTime();
+      const expectedSeq: bigint = (prev?.seq ?? 0n) + 1n;
+      if (seq !== expectedSeq) problems.push({ chain, seq: seq.toString(), kind: 'missing', message: `positions ${expectedSeq}…${seq - 1n} are missing` });
+      const prevHash = prev?.hash ?? GENESIS;
+      if (row.prevHash !== prevHash && seq === expectedSeq) problems.push({ chain, seq: seq.toString(), kind: 'broken_link', message: 'does not link to the row before it' });
+      if (linkHash(String(row.prevHash), contentOf(row)) !== row.hash) problems.push({ chain, seq: seq.toString(), kind: 'altered', message: 'content does not match its hash' });
+      prev = { seq, hash: String(row.hash) };
+      chained++;
     }
   }
-  let prev: { seq: bigint; hash: string } | null = null;
-  for (const row of chained) {
-    const seq = row.seq as bigint;
-    const expectedSeq: bigint = (prev?.seq ?? 0n) + 1n;
-    if (seq !== expectedSeq) problems.push({ chain, seq: seq.toString(), kind: 'missing', message: `positions ${expectedSeq}…${seq - 1n} are missing` });
-    const prevHash = prev?.hash ?? GENESIS;
-    if (row.prevHash !== prevHash && seq === expectedSeq) problems.push({ chain, seq: seq.toString(), kind: 'broken_link', message: 'does not link to the row before it' });
-    if (linkHash(String(row.prevHash), contentOf(row)) !== row.hash) problems.push({ chain, seq: seq.toString(), kind: 'altered', message: 'content does not match its hash' });
-    prev = { seq, hash: String(row.hash) };
+  const unchained: { id: string; at: Date }[] =
+    chain === 'audit' ? await db.auditEvent.findMany({ where: { seq: null }, select: { id: true, at: true } }) : await db.decision.findMany({ where: { seq: null }, select: { id: true, at: true } });
+  for (const r of unchained) {
+    if (firstAt !== null && r.at.getTime() >= firstAt) {
+      problems.push({ chain, seq: null, kind: 'unchained', message: `a row outside the chain was written after the chain started (id ${r.id})` });
+    }
   }
   return {
-    report: { rows: rows.length, chained: chained.length, legacy: unchained.length, lastSeq: prev?.seq.toString() ?? null, lastHash: prev?.hash ?? null },
+    report: { rows: chained + unchained.length, chained, legacy: unchained.length, lastSeq: prev?.seq.toString() ?? null, lastHash: prev?.hash ?? null },
     problems,
   };
 }
@@ -114,8 +134,17 @@ export interface CheckpointKey {
   secret: Buffer;
 }
 
-function sign(key: CheckpointKey, chain: string, seq: bigint, hash: string): string {
-  return createHmac('sha256', key.secret).update(`${chain}:${seq}:${hash}`).digest('hex');
+type CheckpointKind = 'checkpoint' | 'retention_anchor';
+
+function sign(key: CheckpointKey, chain: string, seq: bigint, hash: string, kind: CheckpointKind = 'checkpoint'): string {
+  // The kind is signed too, so a checkpoint cannot be passed off as the chain's new start.
+  const subject = kind === 'checkpoint' ? `${chain}:${seq}:${hash}` : `${chain}#${kind}:${seq}:${hash}`;
+  return createHmac('sha256', key.secret).update(subject).digest('hex');
+}
+
+/** Records, signed, that the chain now starts after `seq` (whose hash the next row links to). */
+export async function writeAnchor(tx: Tx, key: CheckpointKey, chain: Chain, seq: bigint, hash: string): Promise<void> {
+  await tx.auditCheckpoint.create({ data: { chain, kind: 'retention_anchor', seq, hash, keyId: key.id, signature: sign(key, chain, seq, hash, 'retention_anchor') } });
 }
 
 /** Signs the current end of each chain. */
@@ -134,13 +163,18 @@ export async function writeCheckpoints(db: PrismaClient, key: CheckpointKey): Pr
 export async function verifyCheckpoints(db: PrismaClient, keys: CheckpointKey[]): Promise<{ checked: number; problems: ChainProblem[] }> {
   const problems: ChainProblem[] = [];
   const checkpoints = await db.auditCheckpoint.findMany({ orderBy: { createdAt: 'asc' } });
+  const anchors = { audit: await latestAnchor(db, 'audit'), decision: await latestAnchor(db, 'decision') };
   for (const c of checkpoints) {
     const key = keys.find((k) => k.id === c.keyId);
-    const expected = key ? Buffer.from(sign(key, c.chain, c.seq, c.hash), 'hex') : null;
+    const expected = key ? Buffer.from(sign(key, c.chain, c.seq, c.hash, c.kind as CheckpointKind), 'hex') : null;
     if (!expected || expected.length !== Buffer.from(c.signature, 'hex').length || !timingSafeEqual(expected, Buffer.from(c.signature, 'hex'))) {
       problems.push({ chain: 'checkpoint', seq: c.seq.toString(), kind: 'bad_signature', message: `checkpoint ${c.id} is not validly signed` });
       continue;
     }
+    // Anchors are checked by the chain's own verification (its first row must link to one); a
+    // checkpoint of rows the retention job has since removed has nothing left to compare with.
+    const anchor = anchors[c.chain as Chain];
+    if (c.kind === 'retention_anchor' || (anchor && c.seq <= anchor.seq)) continue;
     const row = c.chain === 'audit' ? await db.auditEvent.findUnique({ where: { seq: c.seq } }) : await db.decision.findUnique({ where: { seq: c.seq } });
     if (!row || row.hash !== c.hash) {
       problems.push({ chain: c.chain as Chain, seq: c.seq.toString(), kind: 'checkpoint_mismatch', message: `the ${c.chain} chain no longer matches the checkpoint signed ${c.createdAt.toISOString()}` });

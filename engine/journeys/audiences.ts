@@ -1,5 +1,6 @@
 // Saved audiences (a typed CEL filter over patient attributes) and the scheduled runs that enroll
 // their members, a page at a time.
+import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { checkExpression, DataShape, evaluateBool, type JourneyDefinition } from '../../workflows/index.ts';
 import { recordAudit } from '../audit/index.ts';
@@ -167,11 +168,9 @@ export async function exportAudience(
   }
   await audit('ok', { members: members.length });
   // A leading = + - @ would make a spreadsheet run the cell as a formula: neutralise it.
-  const cell = (v: string | null) => {
-    if (v === null) return '';
-    const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  const csv = ['email,givenName,familyName', ...members.map((m) => [m.email, m.givenName, m.familyName].map(cell).join(','))].join('\r\n') + '\r\n';
+  const csv = stringify(
+    members.map((m) => [m.email, m.givenName, m.familyName]),
+    { header: true, columns: ['email', 'givenName', 'familyName'], escape_formulas: true, record_delimiter: 'windows' },
+  );
   return { csv, members: members.length };
 }

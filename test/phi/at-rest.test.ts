@@ -4,24 +4,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { loadConfig } from '../../engine/config.ts';
-import { createDb, migrate } from '../../engine/db/index.ts';
+import { createDb } from '../../engine/db/index.ts';
 import { encryptAtRest, FieldVault, LocalKms, newMasterKeys } from '../../engine/phi/index.ts';
 import { newPatientRef } from '../../engine/patients/index.ts';
+import { scratchDatabase, sqlAt } from '../support/scratch-db.ts';
 
-const base = new URL(loadConfig().databaseUrl);
-const keysDb = new URL(base);
-const KEYS_DB = `${base.pathname.slice(1)}_keys`;
-keysDb.pathname = `/${KEYS_DB}`;
-const adminUrl = new URL(base);
-adminUrl.pathname = '/postgres';
+let keysDb = '';
 
 const m1 = newMasterKeys(); // "m1:<key>"
 const m2 = `m2:${randomBytes(32).toString('base64')}`;
 
 function open(masterKeys: string) {
-  const raw = createDb(keysDb.toString());
+  const raw = createDb(keysDb);
   const vault = new FieldVault(raw, new LocalKms(masterKeys));
   return { raw, vault, db: encryptAtRest(raw, vault) };
 }
@@ -33,33 +27,15 @@ function track(o: Opened) {
 }
 
 async function rawRow(id: string): Promise<Record<string, string>> {
-  const client = new pg.Client({ connectionString: keysDb.toString() });
-  await client.connect();
-  try {
-    const { rows } = await client.query('SELECT email, "givenName", "emailIndex", attributes::text AS attributes FROM "Patient" WHERE id = $1', [id]);
-    return rows[0];
-  } finally {
-    await client.end();
-  }
-}
-
-async function sql(url: URL, text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
+  const rows = await sqlAt(keysDb, 'SELECT email, "givenName", "emailIndex", attributes::text AS attributes FROM "Patient" WHERE id = $1', [id]);
+  return rows[0] as Record<string, string>;
 }
 
 const keyIdOf = (sealed: string) => sealed.split(':')[1];
 
 describe('SEC-04 encryption at rest', () => {
   before(async () => {
-    await sql(adminUrl, `DROP DATABASE IF EXISTS "${KEYS_DB}" WITH (FORCE)`);
-    await sql(adminUrl, `CREATE DATABASE "${KEYS_DB}"`);
-    await migrate(keysDb.toString());
+    keysDb = await scratchDatabase('keys');
   });
   after(async () => {
     for (const o of opened) await o.raw.$disconnect();
@@ -118,7 +94,7 @@ describe('SEC-04 encryption at rest', () => {
     const both = track(open(`${m2},${m1}`));
     const rewrapped = await both.vault.rewrap();
     assert.ok(rewrapped >= 2, `re-wrapped ${rewrapped} data keys`);
-    const masters = await sql(keysDb, 'SELECT DISTINCT "masterKeyId" FROM "DataKey"');
+    const masters = await sqlAt(keysDb, 'SELECT DISTINCT "masterKeyId" FROM "DataKey"');
     assert.deepEqual(masters.map((r) => r.masterKeyId), ['m2']);
 
     const onlyNew = track(open(m2));
@@ -130,7 +106,7 @@ describe('SEC-04 encryption at rest', () => {
   it('SEC-04 a sealed value copied into another column does not open (bound to its column)', async () => {
     const { db } = track(open(m2));
     const patient = await db.patient.create({ data: { ref: newPatientRef(), email: 'swap@example.test', givenName: 'Nadia', familyName: 'Orr' } });
-    await sql(keysDb, 'UPDATE "Patient" SET "givenName" = "familyName" WHERE id = $1', [patient.id]);
+    await sqlAt(keysDb, 'UPDATE "Patient" SET "givenName" = "familyName" WHERE id = $1', [patient.id]);
     await assert.rejects(db.patient.findUniqueOrThrow({ where: { id: patient.id } }), /unable to authenticate data|Unsupported state/);
   });
 
