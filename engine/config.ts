@@ -34,6 +34,10 @@ export interface HavenConfig {
   auditCheckpointMinutes: number;
   /** LOG-04, AUTH-10: years audit, decisions and ended authorizations are kept (at least 6); the daily job. */
   retention: { years: number; job: boolean };
+  /** SEC-02: the longest a break-glass elevation lasts. */
+  breakGlassMinutes: number;
+  /** LOG-03: who is told, and when reading patients' records is unusual. */
+  alerts: { privacyOfficer: string | null; readVolume: { patients: number; minutes: number } };
   /** Sessions of people: idle and absolute lifetimes (SEC-03). */
   sessions: { idleMinutes: number; absoluteHours: number };
   /** Browser origins allowed to call the codec server (the Temporal Web UI). */
@@ -76,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     auditKeys: parseKeys(env.HAVEN_AUDIT_KEYS, 'HAVEN_AUDIT_KEYS'),
     auditCheckpointMinutes: Number(env.HAVEN_AUDIT_CHECKPOINT_MINUTES ?? 60),
     retention: { years: retentionYears(env.HAVEN_RETENTION_YEARS), job: env.HAVEN_RETENTION_JOB !== 'off' },
+    breakGlassMinutes: Number(env.HAVEN_BREAK_GLASS_MINUTES ?? 60),
+    alerts: {
+      privacyOfficer: env.HAVEN_PRIVACY_OFFICER_EMAIL?.trim() || null,
+      readVolume: { patients: Number(env.HAVEN_ALERT_READ_PATIENTS ?? 200), minutes: Number(env.HAVEN_ALERT_READ_MINUTES ?? 5) },
+    },
     sessions: { idleMinutes: Number(env.HAVEN_SESSION_IDLE_MINUTES ?? 15), absoluteHours: Number(env.HAVEN_SESSION_HOURS ?? 12) },
     codecOrigins: codecOrigins(env),
     identifiedExports: env.HAVEN_IDENTIFIED_EXPORTS === 'on',

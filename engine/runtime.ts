@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
+import { emailNotifier, notifyPendingAlerts } from './alerts/index.ts';
 import { runRetention, SYSTEM_PRINCIPAL, writeCheckpoints } from './audit/index.ts';
 import { buildApi } from './api/index.ts';
 import type { HavenConfig } from './config.ts';
@@ -32,7 +33,12 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
     consent: config.consent,
     identifiedExports: config.identifiedExports,
   });
-  const app = buildApi({ config, db, temporal, journeys, tracking, ...options });
+  // LOG-03 / SEC-02: alerts reach the privacy officer by email when one is configured.
+  const alertMailer = config.alerts.privacyOfficer ? createSmtpMailer(config.smtp.url) : null;
+  const alerts = alertMailer
+    ? emailNotifier({ mailer: alertMailer, to: config.alerts.privacyOfficer!, from: config.smtp.from, publicUrl: config.api.publicUrl, messageIdDomain: config.smtp.messageIdDomain })
+    : null;
+  const app = buildApi({ config, db, temporal, journeys, tracking, alerts, ...options });
   // Periodic signed checkpoints of the audit chains (LOG-02); failures are retried next time.
   const checkpoints = setInterval(() => void writeCheckpoints(db, config.auditKeys[0]!).catch(() => {}), config.auditCheckpointMinutes * 60_000);
   checkpoints.unref();
@@ -41,6 +47,8 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
     ? setInterval(() => void runRetention(db, { years: config.retention.years, key: config.auditKeys[0]!, principal: SYSTEM_PRINCIPAL }).catch(() => {}), 24 * 3_600_000)
     : undefined;
   retention?.unref();
+  const pendingAlerts = alerts ? setInterval(() => void notifyPendingAlerts(db, alerts).catch(() => {}), 60_000) : undefined;
+  pendingAlerts?.unref();
   return {
     app,
     db,
@@ -52,6 +60,8 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
     async close() {
       clearInterval(checkpoints);
       clearInterval(retention);
+      clearInterval(pendingAlerts);
+      alertMailer?.close();
       await app.close();
       await temporal.connection.close();
       await db.$disconnect();

@@ -38,6 +38,8 @@ try {
   env.HAVEN_MASTER_KEYS = process.env.HAVEN_MASTER_KEYS ?? secrets.masterKeys;
   // Commercial email must carry a real postal address (CS-07); a placeholder for development.
   env.HAVEN_POSTAL_ADDRESS = process.env.HAVEN_POSTAL_ADDRESS ?? 'Haven Development Clinic, 100 Example Street, Springfield, IL 62701';
+  // Security alerts land in the development inbox unless a real privacy officer is named.
+  env.HAVEN_PRIVACY_OFFICER_EMAIL = process.env.HAVEN_PRIVACY_OFFICER_EMAIL ?? 'privacy-officer@haven.test';
 
   const postgres = await ensurePostgres(DATA_DIR, log);
   stops.push(postgres.stop);

@@ -9,9 +9,11 @@ import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { createSender, listSenders, PIXEL_GIF, retireSender, SenderInvalidError, type TrackingTokens } from '../delivery/index.ts';
 import { auditEventsInScope, recordAudit, withAuditScope } from '../audit/index.ts';
-import { AccountError, can, createUser, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
+import { AccountError, activeBreakGlass, BREAK_GLASS_PERMISSIONS, can, createUser, disableUser, revokeApiKey, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
 import { PayloadEncryptionCodec } from '../phi/index.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
+import { registerOversightRoutes } from './oversight-routes.ts';
+import { checkReadVolume, type AlertNotifier } from '../alerts/index.ts';
 import { payloadsFromJson, payloadsToJson } from './codec-json.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
 import { exportEngagementDeidentified } from '../exports/index.ts';
@@ -25,6 +27,8 @@ export interface ApiDeps {
   temporal: Client;
   journeys: JourneyService;
   tracking: TrackingTokens;
+  /** Tells the privacy officer about alerts (null: alerts are only listed). */
+  alerts?: AlertNotifier | null;
   /** Extra links for the index page (the dev inbox, when `npm start` runs one). */
   links?: Record<string, string>;
   logger?: boolean;
@@ -71,6 +75,8 @@ const SESSION_COOKIE = 'haven_session';
 export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'GET /api/auth/me': 'authenticated',
   'POST /api/users': 'users:admin',
+  'POST /api/users/:id/disable': 'users:admin',
+  'POST /api/api-keys/:name/revoke': 'users:admin',
   'POST /codec/encode': 'phi:view',
   'POST /codec/decode': 'phi:view',
   'POST /api/patients': 'patients:write',
@@ -92,6 +98,12 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'GET /api/legal-holds': 'audit:read',
   'POST /api/legal-holds': 'audit:write',
   'POST /api/legal-holds/:id/release': 'audit:write',
+  // SEC-02: anyone signed in may ask (people only, checked by the route); the grant is the elevation.
+  'POST /api/break-glass': 'authenticated',
+  'POST /api/break-glass/:id/end': 'authenticated',
+  'GET /api/break-glass': 'audit:read',
+  'GET /api/alerts': 'audit:read',
+  'POST /api/alerts/:id/acknowledge': 'audit:write',
   'POST /api/exports/engagement': 'exports:deidentified',
   'GET /api/journeys': 'journeys:read',
   'POST /api/journeys': 'journeys:write',
@@ -122,6 +134,8 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
 export const ROUTE_AUDIT: Record<string, { action: string; object: string }> = {
   'GET /api/auth/me': { action: 'session.read', object: 'session' },
   'POST /api/users': { action: 'user.create', object: 'user' },
+  'POST /api/users/:id/disable': { action: 'user.disable', object: 'user' },
+  'POST /api/api-keys/:name/revoke': { action: 'apikey.revoke', object: 'apikey' },
   'POST /codec/encode': { action: 'codec.encode', object: 'temporal.namespace' },
   'POST /codec/decode': { action: 'codec.decode', object: 'temporal.namespace' },
   'POST /api/patients': { action: 'patient.create', object: 'patient' },
@@ -143,6 +157,11 @@ export const ROUTE_AUDIT: Record<string, { action: string; object: string }> = {
   'GET /api/legal-holds': { action: 'legal_hold.list', object: 'legal_hold' },
   'POST /api/legal-holds': { action: 'legal_hold.place', object: 'legal_hold' },
   'POST /api/legal-holds/:id/release': { action: 'legal_hold.release', object: 'legal_hold' },
+  'POST /api/break-glass': { action: 'break_glass.start', object: 'break_glass' },
+  'POST /api/break-glass/:id/end': { action: 'break_glass.end', object: 'break_glass' },
+  'GET /api/break-glass': { action: 'break_glass.list', object: 'break_glass' },
+  'GET /api/alerts': { action: 'alert.list', object: 'alert' },
+  'POST /api/alerts/:id/acknowledge': { action: 'alert.acknowledge', object: 'alert' },
   'POST /api/exports/engagement': { action: 'export.deidentified', object: 'export' },
   'GET /api/journeys': { action: 'journey.list', object: 'journey' },
   'POST /api/journeys': { action: 'journey.create', object: 'journey' },
@@ -216,24 +235,42 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (!principal) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthenticated', message: 'sign in, or send an API key' });
     const permission = ROUTE_PERMISSIONS[route];
     if (!permission || (permission !== 'authenticated' && !can(principal.role, permission))) {
-      await recordAudit(db, { principal: principal.id, action: 'api.access', objectType: 'route', objectId: route, outcome: 'denied', details: { role: principal.role, permission: permission ?? null } });
-      return reply.code(403).send({ error: 'forbidden', message: `role ${principal.role} may not ${permission ?? 'use this route'}` });
+      // SEC-02: a person's break-glass elevation grants PHI access for its time box, logged as such.
+      const elevation = permission && BREAK_GLASS_PERMISSIONS.includes(permission) ? await activeBreakGlass(db, principal.id) : null;
+      if (!elevation) {
+        await recordAudit(db, { principal: principal.id, action: 'api.access', objectType: 'route', objectId: route, outcome: 'denied', details: { role: principal.role, permission: permission ?? null } });
+        return reply.code(403).send({ error: 'forbidden', message: `role ${principal.role} may not ${permission ?? 'use this route'}` });
+      }
+      req.principal = { ...principal, breakGlass: elevation.id };
+      return;
     }
     req.principal = principal;
   });
 
   // LOG-01: every authorized request leaves an audit event, written before the response goes out.
+  // A patient's record read (GET) is marked so that unusual volume raises an alert (LOG-03).
   app.addHook('onSend', async (req, reply, payload) => {
     const entry = ROUTE_AUDIT[`${req.method} ${req.routeOptions.url}`];
-    if (!req.principal || !entry || auditEventsInScope() > 0) return payload;
+    if (!req.principal || !entry) return payload;
+    const outcome = reply.statusCode < 400 ? 'ok' : reply.statusCode < 500 ? 'refused' : 'error';
+    if (auditEventsInScope() > 0) {
+      // The service recorded the request itself; under break-glass, record the elevation's use too.
+      if (req.principal.breakGlass) {
+        await recordAudit(db, { principal: req.principal.id, action: 'break_glass.access', objectType: 'route', objectId: `${req.method} ${req.routeOptions.url}`, outcome, details: { ...accessDetails(req.principal), status: reply.statusCode } });
+      }
+      return payload;
+    }
+    const patientId = auditedPatientId(req.routeOptions.url ?? '', req.params, req.body, payload);
+    const read = req.method === 'GET' && patientId !== null && reply.statusCode < 400;
     await recordAudit(db, {
       principal: req.principal.id,
       action: entry.action,
       objectType: entry.object,
       objectId: auditedObjectId(req.params, payload),
-      outcome: reply.statusCode < 400 ? 'ok' : reply.statusCode < 500 ? 'refused' : 'error',
-      details: { ...accessDetails(req.principal), status: reply.statusCode, patientId: auditedPatientId(req.routeOptions.url ?? '', req.params, req.body, payload) },
+      outcome,
+      details: { ...accessDetails(req.principal), status: reply.statusCode, patientId, ...(read ? { read: true } : {}) },
     });
+    if (read) await checkReadVolume(db, deps.alerts ?? null, req.principal.id, config.alerts.readVolume);
     return payload;
   });
 
@@ -353,6 +390,15 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   app.get('/api/auth/me', async (req) => ({ principal: req.principal!.id, role: req.principal!.role }));
   const NewUser = z.object({ email: z.string().email().max(320), name: z.string().trim().min(1).max(200), role: z.enum(ROLES) }).strict();
+  // Termination procedures: a person's account or a service's key stops working at once.
+  app.post('/api/users/:id/disable', async (req, reply) =>
+    (await disableUser(db, IdParams.parse(req.params).id)) ? reply.code(204).send() : reply.code(404).send({ error: 'not_found', message: 'no active user with that id' }),
+  );
+  app.post('/api/api-keys/:name/revoke', async (req, reply) =>
+    (await revokeApiKey(db, z.object({ name: z.string().min(1).max(200) }).parse(req.params).name))
+      ? reply.code(204).send()
+      : reply.code(404).send({ error: 'not_found', message: 'no active key with that name' }),
+  );
   app.post('/api/users', async (req, reply) => {
     const input = NewUser.parse(req.body);
     try {
@@ -398,6 +444,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   }
 
   registerAuditRoutes(app, { db, config });
+  registerOversightRoutes(app, { db, config, alerts: deps.alerts ?? null });
 
   // DEID-01..04: engagement data, de-identified (Safe Harbor).
   const ExportRequest = z.object({ journeyId: z.string().min(1).max(100).optional() }).strict();
@@ -481,7 +528,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
 /** How the principal signed in (LOG-01): a service account's key, or a person's password and TOTP. */
 function accessDetails(principal: Principal) {
-  return { role: principal.role, auth: principal.id.startsWith('user:') ? 'password+totp' : 'api_key' };
+  return { role: principal.role, auth: principal.id.startsWith('user:') ? 'password+totp' : 'api_key', ...(principal.breakGlass ? { breakGlass: principal.breakGlass } : {}) };
 }
 
 const idPattern = /^[A-Za-z0-9_:.-]{1,100}$/;
@@ -499,7 +546,7 @@ function responseIds(payload: unknown): Record<string, unknown> {
 function auditedObjectId(params: unknown, payload: unknown): string | null {
   const p = (params ?? {}) as Record<string, unknown>;
   const created = responseIds(payload);
-  return idOf(p.authorizationId) ?? idOf(p.id) ?? idOf(created.id) ?? idOf(created.eventId) ?? null;
+  return idOf(p.authorizationId) ?? idOf(p.id) ?? idOf(p.name) ?? idOf(created.id) ?? idOf(created.eventId) ?? null;
 }
 
 /** The patient (surrogate id) a request concerns, when it concerns one. */

@@ -7,7 +7,8 @@ import type { PrismaClient } from '../db/index.ts';
 import { ROLES, type Principal, type Role } from './roles.ts';
 
 export { can, PERMISSIONS, ROLES, type Permission, type Principal, type Role } from './roles.ts';
-export { AccountError, createUser, principalFromSession, signIn, signOut, type SessionSettings } from './people.ts';
+export { activeBreakGlass, BREAK_GLASS_PERMISSIONS, BreakGlassRefusedError, endBreakGlass, listBreakGlass, startBreakGlass } from './break-glass.ts';
+export { AccountError, createUser, disableUser, principalFromSession, signIn, signOut, type SessionSettings } from './people.ts';
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest();
 
@@ -29,4 +30,10 @@ export async function principalFromApiKey(db: PrismaClient, header: string | und
   const expected = Buffer.from(row.keyHash, 'hex');
   if (!timingSafeEqual(expected, hash(match[2]!))) return null;
   return { id: `apikey:${row.name}`, role: row.role as Role };
+}
+
+/** Ends a service account's key at once (the name stays taken, so old audit events stay unambiguous). */
+export async function revokeApiKey(db: PrismaClient, name: string): Promise<boolean> {
+  const { count } = await db.apiKey.updateMany({ where: { name, revokedAt: null }, data: { revokedAt: new Date() } });
+  return count > 0;
 }

@@ -103,3 +103,13 @@ export async function principalFromSession(db: PrismaClient, settings: SessionSe
 export async function signOut(db: PrismaClient, token: string | undefined): Promise<void> {
   if (token) await db.session.updateMany({ where: { tokenHash: tokenHash(token), revokedAt: null }, data: { revokedAt: new Date() } });
 }
+
+/**
+ * Termination (164.308(a)(3)(ii)(C)): the account can no longer sign in and its sessions end now.
+ * The row stays, so audit events keep naming a real person.
+ */
+export async function disableUser(db: PrismaClient, id: string): Promise<boolean> {
+  const { count } = await db.user.updateMany({ where: { id, disabledAt: null }, data: { disabledAt: new Date() } });
+  if (count) await db.session.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date() } });
+  return count > 0;
+}

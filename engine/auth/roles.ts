@@ -43,5 +43,7 @@ export interface Principal {
   /** Unique and stable, as audit events record it: `apikey:<name>`. */
   id: string;
   role: Role;
+  /** The break-glass elevation this request runs under (SEC-02), if any. */
+  breakGlass?: string;
 }
 

@@ -14,6 +14,7 @@ export const PHI_COLUMNS: Record<string, Record<string, Kind>> = {
   Directive: { address: 'string' },
   UnencryptedEmailElection: { address: 'string' },
   Authorization: { signer: 'json', signature: 'json' },
+  BreakGlass: { reason: 'string' },
 };
 
 /** Columns looked up by exact value: sealed column → its blind-index column and normalisation. */

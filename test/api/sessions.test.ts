@@ -4,14 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { Secret, TOTP } from 'otpauth';
 import { PayloadEncryptionCodec } from '../../engine/phi/index.ts';
 import { payloadsToJson } from '../../engine/api/codec-json.ts';
+import { cookieOf, login as loginAs, newPerson, type TestPerson } from '../support/people.ts';
 import { startStack, type Stack } from '../support/stack.ts';
-
-/** What the person's authenticator app shows now. */
-const currentCode = (totpUri: string) =>
-  new TOTP({ secret: Secret.fromBase32(new URL(totpUri).searchParams.get('secret')!), digits: 6, period: 30 }).generate();
 
 describe('people, sessions and the codec server', () => {
   let stack: Stack;
@@ -20,15 +16,8 @@ describe('people, sessions and the codec server', () => {
   });
   after(() => stack.close());
 
-  const newUser = async (role: string) => {
-    const email = `${role}.${Math.random().toString(36).slice(2, 8)}@clinic.example`;
-    const res = await stack.request('POST', '/api/users', { email, name: `A ${role}`, role });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return { email, password: res.body.password as string, totpUri: res.body.totpUri as string };
-  };
-  const login = (u: { email: string; password: string; totpUri: string }, code = currentCode(u.totpUri)) =>
-    fetch(`${stack.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: u.email, password: u.password, code }) });
-  const cookieOf = (res: Response) => res.headers.get('set-cookie')!.split(';')[0]!;
+  const newUser = (role: string) => newPerson(stack, role);
+  const login = (u: TestPerson, code?: string) => loginAs(stack, u, code);
   const me = (cookie: string) => fetch(`${stack.baseUrl}/api/auth/me`, { headers: { cookie } });
 
   it('SEC-07 signing in needs the password and a valid second factor', async () => {
@@ -54,6 +43,25 @@ describe('people, sessions and the codec server', () => {
     const res = await stack.request('POST', '/api/users', { email: 'frontdesk@clinic.example', name: 'Front desk', role: 'operator' });
     assert.equal(res.status, 400);
     assert.match(res.body.message, /SEC-01/);
+  });
+
+  it('SEC-01 termination: a disabled person is signed out at once and cannot sign in again; a revoked key stops working', async () => {
+    const user = await newUser('operator');
+    const session = cookieOf(await login(user));
+    const { principal } = (await (await me(session)).json()) as { principal: string };
+    const id = principal.replace(/^user:/, '');
+    assert.equal((await stack.request('POST', `/api/users/${id}/disable`, {}, await stack.keyFor('compliance'))).status, 403, 'only an admin');
+    assert.equal((await stack.request('POST', `/api/users/${id}/disable`, {})).status, 204);
+    assert.equal((await me(session)).status, 401);
+    assert.equal((await login(user)).status, 401);
+    assert.equal((await stack.request('POST', `/api/users/${id}/disable`, {})).status, 404);
+
+    const key = await stack.keyFor('service');
+    const name = ((await stack.request('GET', '/api/auth/me', undefined, key)).body.principal as string).replace(/^apikey:/, '');
+    assert.equal((await stack.request('POST', `/api/api-keys/${name}/revoke`, {})).status, 204);
+    assert.equal((await stack.request('GET', '/api/auth/me', undefined, key)).status, 401);
+    const audit = await stack.api.db.auditEvent.findFirstOrThrow({ where: { action: 'apikey.revoke', objectId: name } });
+    assert.match(audit.principal, /^apikey:test-admin-/);
   });
 
   it('SEC-03 a session ends after the idle window and on logout, for good', async () => {

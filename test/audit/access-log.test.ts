@@ -67,7 +67,7 @@ describe('LOG-01 the access log', () => {
     assert.equal((await stack.request('GET', `/api/patients/${patient.body.id}/consent`, undefined, key)).status, 200);
     const read = await stack.api.db.auditEvent.findFirstOrThrow({ where: { action: 'consent.read', objectId: patient.body.id }, orderBy: { seq: 'desc' } });
     assert.match(read.principal, /^apikey:test-compliance-/);
-    assert.deepEqual(read.details, { role: 'compliance', auth: 'api_key', status: 200, patientId: patient.body.id });
+    assert.deepEqual(read.details, { role: 'compliance', auth: 'api_key', status: 200, patientId: patient.body.id, read: true });
     const stored = JSON.stringify({ ...read, seq: String(read.seq) });
     assert.ok(!stored.includes(email) && !stored.includes('Readme'));
   });

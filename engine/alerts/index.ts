@@ -1,0 +1,107 @@
+// Alerts for the privacy officer (LOG-03, SEC-02): break-glass access and unusual read volume. An
+// alert is a row (reviewed with GET /api/alerts, acknowledged by compliance) and an email to
+// HAVEN_PRIVACY_OFFICER_EMAIL naming the kind, the principal and where to review it — never a
+// patient, nor the reason someone typed. A notice that could not be sent is retried.
+import type { PrismaClient } from '../db/index.ts';
+import { recordAudit, SYSTEM_PRINCIPAL } from '../audit/index.ts';
+import type { Mailer, SenderIdentity } from '../delivery/index.ts';
+
+export type AlertKind = 'break_glass' | 'read_volume';
+
+export interface AlertNotice {
+  id: string;
+  kind: string;
+  principal: string | null;
+  createdAt: Date;
+}
+
+export interface AlertNotifier {
+  notify(alert: AlertNotice): Promise<void>;
+}
+
+const TITLES: Record<string, string> = {
+  break_glass: 'break-glass access to PHI started',
+  read_volume: 'unusual number of patient records read',
+};
+
+/** Emails the privacy officer; no recipient configured → alerts are only listed (and logged as unsent). */
+export function emailNotifier(deps: { mailer: Mailer; to: string; from: SenderIdentity; publicUrl: string; messageIdDomain: string }): AlertNotifier {
+  return {
+    async notify(alert) {
+      const review = `${deps.publicUrl}/api/alerts?open=true`;
+      const text = [
+        `Haven security alert: ${TITLES[alert.kind] ?? alert.kind}.`,
+        '',
+        `Who: ${alert.principal ?? 'unknown'}`,
+        `When: ${alert.createdAt.toISOString()}`,
+        `Alert: ${alert.id}`,
+        '',
+        `Review and acknowledge it (compliance sign-in): ${review}`,
+      ].join('\n');
+      await deps.mailer.send({
+        from: deps.from,
+        to: deps.to,
+        subject: `Haven security alert: ${TITLES[alert.kind] ?? alert.kind}`,
+        text,
+        html: `<pre>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>`,
+        messageId: `alert-${alert.id}@${deps.messageIdDomain}`,
+      });
+    },
+  };
+}
+
+export async function raiseAlert(db: PrismaClient, notifier: AlertNotifier | null, alert: { kind: AlertKind; principal: string; details: Record<string, string | number | null> }) {
+  const created = await db.alert.create({ data: { kind: alert.kind, principal: alert.principal, details: alert.details } });
+  await recordAudit(db, { principal: SYSTEM_PRINCIPAL, action: 'alert.raise', objectType: 'alert', objectId: created.id, outcome: 'ok', details: { kind: alert.kind, subject: alert.principal } });
+  if (notifier) await notifyAlert(db, notifier, created).catch(() => {}); // retried by notifyPendingAlerts
+  return created;
+}
+
+async function notifyAlert(db: PrismaClient, notifier: AlertNotifier, alert: AlertNotice): Promise<void> {
+  await notifier.notify(alert);
+  await db.alert.update({ where: { id: alert.id }, data: { notifiedAt: new Date() } });
+}
+
+/** Sends the notices that failed before; returns how many went out. */
+export async function notifyPendingAlerts(db: PrismaClient, notifier: AlertNotifier): Promise<number> {
+  let sent = 0;
+  for (const alert of await db.alert.findMany({ where: { notifiedAt: null }, orderBy: { createdAt: 'asc' }, take: 100 })) {
+    await notifyAlert(db, notifier, alert).then(() => sent++, () => {});
+  }
+  return sent;
+}
+
+export function listAlerts(db: PrismaClient, options: { open?: boolean } = {}) {
+  return db.alert.findMany({ where: options.open ? { acknowledgedAt: null } : {}, orderBy: { createdAt: 'desc' }, take: 500 });
+}
+
+export class AlertNotFoundError extends Error {}
+
+export async function acknowledgeAlert(db: PrismaClient, id: string, principal: string) {
+  const { count } = await db.alert.updateMany({ where: { id, acknowledgedAt: null }, data: { acknowledgedAt: new Date(), acknowledgedBy: principal } });
+  if (!count) throw new AlertNotFoundError('no open alert with that id');
+  return db.alert.findUniqueOrThrow({ where: { id } });
+}
+
+export interface ReadVolumeSettings {
+  /** Distinct patients one principal may read within `minutes` before an alert. */
+  patients: number;
+  minutes: number;
+}
+
+/**
+ * LOG-03: after a principal read a patient's record, counts the distinct patients it read in the
+ * window (from the access log) and raises one alert per window when that reaches the threshold.
+ */
+export async function checkReadVolume(db: PrismaClient, notifier: AlertNotifier | null, principal: string, settings: ReadVolumeSettings, now = new Date()): Promise<boolean> {
+  const since = new Date(now.getTime() - settings.minutes * 60_000);
+  const [row] = await db.$queryRaw<{ patients: bigint }[]>`
+    SELECT count(DISTINCT details->>'patientId') AS patients FROM "AuditEvent"
+    WHERE principal = ${principal} AND at >= ${since} AND details->>'read' = 'true'`;
+  const patients = Number(row?.patients ?? 0);
+  if (patients < settings.patients) return false;
+  const recent = await db.alert.findFirst({ where: { kind: 'read_volume', principal, createdAt: { gte: since } } });
+  if (recent) return false;
+  await raiseAlert(db, notifier, { kind: 'read_volume', principal, details: { patients, minutes: settings.minutes } });
+  return true;
+}
