@@ -10,7 +10,7 @@ import pg from 'pg';
 import { createApiKey } from '../engine/auth/index.ts';
 import { loadConfig } from '../engine/config.ts';
 import { migrate } from '../engine/db/index.ts';
-import { newPayloadKeys } from '../engine/phi/index.ts';
+import { newMasterKeys, newPayloadKeys } from '../engine/phi/index.ts';
 import { startDevInbox } from '../engine/devinbox/index.ts';
 import { createApiProcess, createWorkerProcess } from '../engine/runtime.ts';
 import { freePort, newAuditKeys, newTrackingKeys, withDatabase } from '../scripts/local-state.ts';
@@ -59,6 +59,7 @@ const config = loadConfig({
   HAVEN_TRACKING_KEYS: newTrackingKeys(),
   HAVEN_PAYLOAD_KEYS: newPayloadKeys(),
   HAVEN_AUDIT_KEYS: newAuditKeys(),
+  HAVEN_MASTER_KEYS: newMasterKeys(),
   HAVEN_POSTAL_ADDRESS: 'Bench Clinic, 1 Main St, Springfield, IL 62701',
 });
 const api = await createApiProcess(config);

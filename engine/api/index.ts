@@ -16,7 +16,15 @@ import { registerOversightRoutes } from './oversight-routes.ts';
 import { checkReadVolume, type AlertNotifier } from '../alerts/index.ts';
 import { payloadsFromJson, payloadsToJson } from './codec-json.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
-import { exportEngagementDeidentified } from '../exports/index.ts';
+import {
+  createDataUseAgreement,
+  createExpertDetermination,
+  exportEngagementDeidentified,
+  exportEngagementExpertDetermined,
+  exportEngagementLimited,
+  GovernedExportRefusedError,
+  terminateDataUseAgreement,
+} from '../exports/index.ts';
 import { ExportRefusedError, JourneyInvalidError, NotFoundError, type JourneyService } from '../journeys/index.ts';
 import { createPatient, NewPatient, PatientChanges, updatePatient } from '../patients/index.ts';
 import { temporalHealthy, TemporalUnreachableError } from '../temporal/index.ts';
@@ -105,6 +113,13 @@ export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
   'GET /api/alerts': 'audit:read',
   'POST /api/alerts/:id/acknowledge': 'audit:write',
   'POST /api/exports/engagement': 'exports:deidentified',
+  'POST /api/exports/engagement/limited': 'exports:limited',
+  'POST /api/exports/engagement/expert': 'exports:deidentified',
+  'POST /api/data-use-agreements': 'exports:limited',
+  'GET /api/data-use-agreements': 'exports:limited',
+  'POST /api/data-use-agreements/:id/terminate': 'exports:limited',
+  'POST /api/expert-determinations': 'exports:limited',
+  'GET /api/expert-determinations': 'exports:deidentified',
   'GET /api/journeys': 'journeys:read',
   'POST /api/journeys': 'journeys:write',
   'POST /api/journeys/validate': 'journeys:read',
@@ -163,6 +178,13 @@ export const ROUTE_AUDIT: Record<string, { action: string; object: string }> = {
   'GET /api/alerts': { action: 'alert.list', object: 'alert' },
   'POST /api/alerts/:id/acknowledge': { action: 'alert.acknowledge', object: 'alert' },
   'POST /api/exports/engagement': { action: 'export.deidentified', object: 'export' },
+  'POST /api/exports/engagement/limited': { action: 'export.limited_data_set', object: 'export' },
+  'POST /api/exports/engagement/expert': { action: 'export.expert_determined', object: 'export' },
+  'POST /api/data-use-agreements': { action: 'dua.create', object: 'data_use_agreement' },
+  'GET /api/data-use-agreements': { action: 'dua.list', object: 'data_use_agreement' },
+  'POST /api/data-use-agreements/:id/terminate': { action: 'dua.terminate', object: 'data_use_agreement' },
+  'POST /api/expert-determinations': { action: 'expert_determination.create', object: 'expert_determination' },
+  'GET /api/expert-determinations': { action: 'expert_determination.list', object: 'expert_determination' },
   'GET /api/journeys': { action: 'journey.list', object: 'journey' },
   'POST /api/journeys': { action: 'journey.create', object: 'journey' },
   'POST /api/journeys/validate': { action: 'journey.validate', object: 'journey' },
@@ -301,6 +323,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       });
     }
     if (error instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: error.message });
+    if (error instanceof GovernedExportRefusedError) return reply.code(403).send({ error: error.code, requirement: error.requirement, message: error.message });
     if (error instanceof ExportRefusedError) return reply.code(403).send({ error: error.code, requirement: 'MKT-06', message: error.message, ...error.details });
     const e = error as { statusCode?: number; code?: string; name?: string };
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
@@ -449,6 +472,24 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // DEID-01..04: engagement data, de-identified (Safe Harbor).
   const ExportRequest = z.object({ journeyId: z.string().min(1).max(100).optional() }).strict();
   app.post('/api/exports/engagement', async (req) => exportEngagementDeidentified(db, { ...ExportRequest.parse(req.body ?? {}), principal: req.principal!.id }));
+  // DEID-05/06: releases governed by a record — an expert determination, a data use agreement.
+  const GovernedExport = z.object({ recipient: z.string().trim().min(2).max(200), journeyId: z.string().min(1).max(100).optional() });
+  app.post('/api/exports/engagement/limited', async (req) =>
+    exportEngagementLimited(db, { ...GovernedExport.extend({ dataUseAgreementId: z.string().min(1).max(100) }).strict().parse(req.body), principal: req.principal!.id }),
+  );
+  app.post('/api/exports/engagement/expert', async (req) =>
+    exportEngagementExpertDetermined(db, {
+      ...GovernedExport.extend({ determinationId: z.string().min(1).max(100), fields: z.array(z.string().max(50)).min(1).optional() }).strict().parse(req.body),
+      principal: req.principal!.id,
+    }),
+  );
+  app.post('/api/data-use-agreements', async (req, reply) => reply.code(201).send(await createDataUseAgreement(db, req.body, req.principal!.id)));
+  app.get('/api/data-use-agreements', async () => db.dataUseAgreement.findMany({ orderBy: { createdAt: 'desc' } }));
+  app.post('/api/data-use-agreements/:id/terminate', async (req, reply) =>
+    (await terminateDataUseAgreement(db, IdParams.parse(req.params).id, req.principal!.id)) ? reply.code(204).send() : reply.code(404).send({ error: 'not_found', message: 'no data use agreement in force with that id' }),
+  );
+  app.post('/api/expert-determinations', async (req, reply) => reply.code(201).send(await createExpertDetermination(db, req.body, req.principal!.id)));
+  app.get('/api/expert-determinations', async () => db.expertDetermination.findMany({ orderBy: { createdAt: 'desc' } }));
 
   app.get('/api/journeys', async () => journeys.listJourneys());
   app.post('/api/journeys', async (req, reply) => reply.code(201).send(await journeys.createJourney(req.body, req.principal!.id)));

@@ -14,6 +14,8 @@ export const PERMISSIONS = [
   'audit:read',
   'audit:write',
   'exports:deidentified',
+  /** Limited data sets (still PHI) and the records that govern releases: DUAs, expert determinations. */
+  'exports:limited',
   /** Identified audience exports (MKT-06): admin only, and off unless the deployment turns them on. */
   'exports:identified',
   'users:admin',
@@ -29,7 +31,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
   designer: ['journeys:read', 'journeys:write', 'audiences:write'],
   operator: ['journeys:read', 'patients:write', 'events:write'],
-  compliance: ['journeys:read', 'consent:read', 'consent:write', 'audit:read', 'audit:write', 'exports:deidentified', 'phi:view'],
+  compliance: ['journeys:read', 'consent:read', 'consent:write', 'audit:read', 'audit:write', 'exports:deidentified', 'exports:limited', 'phi:view'],
   auditor: ['journeys:read', 'audit:read', 'exports:deidentified'],
   /** Systems that feed Haven (EHR integrations): patients and events only. */
   service: ['patients:write', 'events:write'],

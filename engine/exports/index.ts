@@ -1,11 +1,14 @@
 // Exports: engagement data de-identified under the HIPAA Safe Harbor method (DEID-01..04) — for
 // analytics outside the covered entity's PHI boundary. Every row is rebuilt from declared fields
 // only; patients become random codes kept in their own table, new for every export; each export
-// is audited. (Limited data sets and expert-determined datasets are not offered: DEID-05/06.)
-import { randomBytes, randomUUID } from 'node:crypto';
+// is audited. Two other releases need a record first: a limited data set (still PHI) only under a
+// data use agreement (DEID-06), an expert-determined dataset only within the determination's
+// fields, recipients and dates (DEID-05).
+import { randomUUID } from 'node:crypto';
 import { SYSTEM_PRINCIPAL, recordAudit } from '../audit/index.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { deidentifyRow, RESTRICTED_ZIP3, type FieldKind } from '../phi/index.ts';
+import { loadEngagementRows, subjectCodes } from './engagement-rows.ts';
 
 const SCHEMA: Record<string, FieldKind> = {
   subject: 'subject',
@@ -22,39 +25,11 @@ const SCHEMA: Record<string, FieldKind> = {
 export async function exportEngagementDeidentified(db: PrismaClient, options: { journeyId?: string; reference?: Date; principal?: string } = {}) {
   const exportId = randomUUID();
   const reference = options.reference ?? new Date();
-  const events = await db.engagementEvent.findMany({
-    where: options.journeyId ? { message: { enrollment: { journeyId: options.journeyId } } } : {},
-    include: { message: { include: { patient: true, enrollment: { include: { version: { select: { version: true } } } } } } },
-    orderBy: { occurredAt: 'asc' },
-  });
-  const codes = new Map<string, string>();
-  const codeFor = (patientId: string) => {
-    let code = codes.get(patientId);
-    if (!code) {
-      code = `S-${randomBytes(9).toString('base64url')}`; // random: nothing about the patient in it
-      codes.set(patientId, code);
-    }
-    return code;
-  };
-  const rows = events.map((e) => {
-    const attributes = (e.message.patient.attributes ?? {}) as Record<string, unknown>;
-    return deidentifyRow(
-      {
-        subject: e.message.patientId,
-        zip: attributes.zip,
-        birthDate: e.message.patient.birthDate ?? attributes.birthDate,
-        journeyId: e.message.enrollment.journeyId,
-        version: e.message.enrollment.version.version,
-        nodeId: e.message.nodeId,
-        engagement: e.type,
-        occurredAt: e.occurredAt,
-        sentAt: e.message.sentAt,
-      },
-      SCHEMA,
-      { reference, codeFor },
-    );
-  });
-  await db.reidentificationCode.createMany({ data: [...codes].map(([patientId, code]) => ({ code, exportId, patientId })) });
+  const codes = subjectCodes();
+  const rows = (await loadEngagementRows(db, options.journeyId)).map((r) =>
+    deidentifyRow({ ...r, subject: r.patientId }, SCHEMA, { reference, codeFor: codes.codeFor }),
+  );
+  await codes.save(db, exportId);
   await recordAudit(db, {
     principal: options.principal ?? SYSTEM_PRINCIPAL,
     action: 'export.deidentified',
@@ -71,3 +46,13 @@ export async function exportEngagementDeidentified(db: PrismaClient, options: { 
     rows,
   };
 }
+
+export {
+  createDataUseAgreement,
+  createExpertDetermination,
+  EXPERT_FIELD_NAMES,
+  exportEngagementExpertDetermined,
+  exportEngagementLimited,
+  GovernedExportRefusedError,
+  terminateDataUseAgreement,
+} from './governed.ts';

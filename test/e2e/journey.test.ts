@@ -177,6 +177,79 @@ describe('a published journey runs from an event to delivered emails and an enga
     assert.ok(await stack.api.db.auditEvent.findFirst({ where: { action: 'export.deidentified', objectId: first.exportId } }));
   });
 
+  it('DEID-06 DEID-05 a limited data set leaves only under a data use agreement and is never called de-identified; an expert-determined export stays inside its determination', async () => {
+    const journey = await publishJourney('PT1M');
+    const email = `lds-${randomUUID().slice(0, 8)}@example.test`;
+    const patient = await stack.request('POST', '/api/patients', {
+      email,
+      givenName: 'Wren',
+      familyName: 'Okafor',
+      attributes: { zip: '02139', city: 'Cambridge', state: 'MA', birthDate: '1961-07-04' },
+    });
+    await stack.request('POST', '/api/events', { name: journey.event, patientId: patient.body.id });
+    await fetch(pixelUrl((await stack.inbox.waitFor(mailTo(email, SUBJECT.welcome))).html));
+    const recipient = 'Harbor Research Institute';
+    const limited = (body: Record<string, unknown>, key?: string) => stack.request('POST', '/api/exports/engagement/limited', { recipient, journeyId: journey.id, ...body }, key);
+
+    // DEID-06: no agreement, another recipient's agreement, an ended one → refused, and audited.
+    const none = await limited({ dataUseAgreementId: 'dua-that-does-not-exist' });
+    assert.equal(none.status, 403);
+    assert.equal(none.body.error, 'DUA_REQUIRED');
+    const compliance = await stack.keyFor('compliance');
+    const dua = await stack.request('POST', '/api/data-use-agreements', {
+      recipient,
+      purpose: 'research',
+      permittedUses: 'Study of reminder engagement by age and region; no re-identification, no further disclosure',
+      signedAt: new Date(Date.now() - 86_400_000).toISOString(),
+      documentRef: 'contracts/dua-2026-014.pdf',
+    }, compliance);
+    assert.equal(dua.status, 201);
+    assert.equal((await limited({ dataUseAgreementId: dua.body.id, recipient: 'Unlisted Analytics LLC' })).body.error, 'RECIPIENT_NOT_COVERED');
+    assert.equal((await limited({ dataUseAgreementId: dua.body.id }, await stack.keyFor('auditor'))).status, 403, 'an auditor may not take PHI out');
+    const lds = await eventually(async () => {
+      const res = await limited({ dataUseAgreementId: dua.body.id });
+      return res.status === 200 && res.body.rows.length ? res.body : undefined;
+    }, 'a limited data set');
+    assert.equal(lds.kind, 'limited_data_set');
+    assert.equal(lds.containsPhi, true);
+    assert.doesNotMatch(JSON.stringify(lds), /de-?identified/i, 'a limited data set is never labelled de-identified');
+    assert.deepEqual([lds.rows[0].zip, lds.rows[0].city, lds.rows[0].state, lds.rows[0].birthDate, lds.rows[0].engagement], ['02139', 'Cambridge', 'MA', '1961-07-04', 'opened']);
+    for (const identifier of [email, 'Wren', 'Okafor', patient.body.id]) assert.ok(!JSON.stringify(lds).includes(identifier), identifier);
+    assert.equal((await stack.request('POST', `/api/data-use-agreements/${dua.body.id}/terminate`, {}, compliance)).status, 204);
+    assert.equal((await limited({ dataUseAgreementId: dua.body.id })).body.error, 'DUA_NOT_IN_FORCE');
+    const refusals = await stack.api.db.auditEvent.count({ where: { action: 'export.limited_data_set', outcome: 'denied' } });
+    assert.ok(refusals >= 3);
+
+    // DEID-05: only the determination's recipients, fields and dates.
+    const determination = await stack.request('POST', '/api/expert-determinations', {
+      expert: 'Dr. A. Statistician, PhD',
+      method: 'k-anonymity (k=11) over ZIP3, birth year and engagement type; see report',
+      documentRef: 'determinations/2026-07.pdf',
+      fields: ['zip3', 'birthYear', 'engagement', 'journeyId'],
+      recipients: [recipient],
+      determinedAt: new Date(Date.now() - 86_400_000).toISOString(),
+      expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+    }, compliance);
+    assert.equal(determination.status, 201);
+    const expert = (body: Record<string, unknown>) => stack.request('POST', '/api/exports/engagement/expert', { recipient, journeyId: journey.id, determinationId: determination.body.id, ...body });
+    assert.equal((await expert({ recipient: 'Unlisted Analytics LLC' })).body.error, 'RECIPIENT_NOT_COVERED');
+    assert.equal((await expert({ fields: ['zip3', 'zip5'] })).body.error, 'FIELD_OUTSIDE_SCOPE');
+    const released = await expert({});
+    assert.equal(released.status, 200);
+    assert.deepEqual(Object.keys(released.body.rows[0]).sort(), ['birthYear', 'engagement', 'journeyId', 'subject', 'zip3']);
+    assert.deepEqual([released.body.rows[0].zip3, released.body.rows[0].birthYear], ['021', '1961']);
+    const lapsed = await stack.request('POST', '/api/expert-determinations', {
+      ...determination.body,
+      id: undefined,
+      createdBy: undefined,
+      createdAt: undefined,
+      determinedAt: new Date(Date.now() - 3 * 365 * 86_400_000).toISOString(),
+      expiresAt: new Date(Date.now() - 86_400_000).toISOString(),
+    }, compliance);
+    assert.equal(lapsed.status, 201);
+    assert.equal((await expert({ determinationId: lapsed.body.id })).body.error, 'DETERMINATION_EXPIRED');
+  });
+
   it('an invalid definition is refused with the node and reason, and nothing is saved', async () => {
     const before = await stack.api.db.journey.count();
     const cases: [string, (d: any) => void, string, RegExp][] = [
