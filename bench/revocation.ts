@@ -142,7 +142,7 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   const blockMs = blocked.map((b) => b.at.getTime() - requested.get(b.patientId)!);
-  const sent = inbox.messages.length;
+  const sent = inbox.messages.filter((m) => m.subject === 'Wellness program').length; // not the authorization copies
   const result = {
     node: process.version,
     journeys: N,

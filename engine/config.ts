@@ -2,6 +2,7 @@
 // machine; README ("Configuration") lists every variable.
 import { hkdfSync } from 'node:crypto';
 import { parseMailbox, senderProblems, type SenderIdentity, type SenderPolicy } from './delivery/index.ts';
+import type { OidcSettings } from './auth/index.ts';
 import { LocalKms, parsePayloadKeys, type KeyManagementService, type PayloadKey } from './phi/index.ts';
 
 export interface HavenConfig {
@@ -38,6 +39,10 @@ export interface HavenConfig {
   breakGlassMinutes: number;
   /** LOG-03: who is told, and when reading patients' records is unusual. */
   alerts: { privacyOfficer: string | null; readVolume: { patients: number; minutes: number } };
+  /** Sign-in through the organisation's OpenID Connect provider, when configured. */
+  oidc: OidcSettings | null;
+  /** Local password + TOTP sign-in: on unless an OIDC provider replaces it. */
+  localSignIn: boolean;
   /** Sessions of people: idle and absolute lifetimes (SEC-03). */
   sessions: { idleMinutes: number; absoluteHours: number };
   /** Browser origins allowed to call the codec server (the Temporal Web UI). */
@@ -81,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     auditCheckpointMinutes: Number(env.HAVEN_AUDIT_CHECKPOINT_MINUTES ?? 60),
     retention: { years: retentionYears(env.HAVEN_RETENTION_YEARS), job: env.HAVEN_RETENTION_JOB !== 'off' },
     breakGlassMinutes: Number(env.HAVEN_BREAK_GLASS_MINUTES ?? 60),
+    oidc: oidcConfig(env, port),
+    localSignIn: (env.HAVEN_LOCAL_SIGN_IN ?? (env.HAVEN_OIDC_ISSUER ? 'off' : 'on')) === 'on',
     alerts: {
       privacyOfficer: env.HAVEN_PRIVACY_OFFICER_EMAIL?.trim() || null,
       readVolume: { patients: Number(env.HAVEN_ALERT_READ_PATIENTS ?? 200), minutes: Number(env.HAVEN_ALERT_READ_MINUTES ?? 5) },
@@ -116,6 +123,22 @@ function smtpConfig(env: NodeJS.ProcessEnv): HavenConfig['smtp'] {
   const problems = senderProblems({ ...from, name: from.name || 'x' }, senders);
   if (problems.length) throw new Error(`MAIL_FROM: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
   return { url: env.SMTP_URL ?? 'smtp://127.0.0.1:1025', from, messageIdDomain: env.MESSAGE_ID_DOMAIN ?? 'haven.test', senders };
+}
+
+/** RFC 8176 methods that are, or include, a second factor. */
+const MFA_METHODS = 'mfa,otp,hwk,swk,sc,pop,fpt,face,iris';
+
+function oidcConfig(env: NodeJS.ProcessEnv, port: number): OidcSettings | null {
+  if (!env.HAVEN_OIDC_ISSUER) return null;
+  if (!env.HAVEN_OIDC_CLIENT_ID || !env.HAVEN_OIDC_CLIENT_SECRET) throw new Error('HAVEN_OIDC_ISSUER needs HAVEN_OIDC_CLIENT_ID and HAVEN_OIDC_CLIENT_SECRET');
+  const publicUrl = (env.PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
+  return {
+    issuer: env.HAVEN_OIDC_ISSUER,
+    clientId: env.HAVEN_OIDC_CLIENT_ID,
+    clientSecret: env.HAVEN_OIDC_CLIENT_SECRET,
+    redirectUri: `${publicUrl}/api/auth/oidc/callback`,
+    mfaMethods: (env.HAVEN_OIDC_MFA_METHODS ?? MFA_METHODS).split(',').map((m) => m.trim()).filter(Boolean),
+  };
 }
 
 function retentionYears(text: string | undefined): number {

@@ -9,7 +9,7 @@ import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { createSender, listSenders, PIXEL_GIF, retireSender, SenderInvalidError, type TrackingTokens } from '../delivery/index.ts';
 import { auditEventsInScope, recordAudit, withAuditScope } from '../audit/index.ts';
-import { AccountError, activeBreakGlass, BREAK_GLASS_PERMISSIONS, can, createUser, disableUser, revokeApiKey, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
+import { AccountError, activeBreakGlass, createOidcSignIn, OidcError, signInWithIdentity, BREAK_GLASS_PERMISSIONS, can, createUser, disableUser, revokeApiKey, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
 import { PayloadEncryptionCodec } from '../phi/index.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerOversightRoutes } from './oversight-routes.ts';
@@ -72,12 +72,21 @@ export const PUBLIC_ROUTES = [
   'GET /editor/',
   'POST /api/auth/login',
   'POST /api/auth/logout',
+  'GET /api/auth/oidc/login',
+  'GET /api/auth/oidc/callback',
   // CORS preflight of the codec server carries no credentials; the POST itself is authorized.
   'OPTIONS /codec/encode',
   'OPTIONS /codec/decode',
 ];
 
 const SESSION_COOKIE = 'haven_session';
+const OIDC_FLOW_COOKIE = 'haven_oidc';
+const OIDC_REFUSALS = {
+  not_provisioned: 'no Haven account for this identity; an admin creates accounts',
+  disabled: 'this account is disabled',
+  second_factor_required: 'the identity provider did not report a second factor',
+  subject_mismatch: 'this email belongs to an account linked to another identity',
+} as const;
 
 /** The permission every other route needs. A route missing here is refused to everyone. */
 export const ROUTE_PERMISSIONS: Record<string, Permission | 'authenticated'> = {
@@ -216,6 +225,7 @@ declare module 'fastify' {
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { db, journeys, tracking, config } = deps;
+  const oidc = config.oidc ? createOidcSignIn(config.oidc, config.payloadKeys) : null;
   const app = Fastify({
     bodyLimit: 5 * 1024 * 1024,
     logger: deps.logger
@@ -397,14 +407,41 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   // People: sign in with password and TOTP; the session lives in an HttpOnly cookie.
   const Login = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200), code: z.string().regex(/^\d{6}$/) }).strict();
+  const secureCookie = config.api.publicUrl.startsWith('https:') ? '; Secure' : '';
+  const sessionCookie = (token: string) => `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${config.sessions.absoluteHours * 3600}${secureCookie}`;
+  if (oidc) {
+    // Sign-in through the organisation's OIDC provider: off to the provider, back with a code.
+    app.get('/api/auth/oidc/login', async (_req, reply) => {
+      const { url, flow } = await oidc.begin();
+      return reply.header('set-cookie', `${OIDC_FLOW_COOKIE}=${flow}; HttpOnly; SameSite=Lax; Path=/api/auth/oidc; Max-Age=600${secureCookie}`).redirect(url, 302);
+    });
+    app.get('/api/auth/oidc/callback', async (req, reply) => {
+      const clearFlow = `${OIDC_FLOW_COOKIE}=; HttpOnly; SameSite=Lax; Path=/api/auth/oidc; Max-Age=0`;
+      const refuse = async (code: string, message: string) => {
+        await recordAudit(db, { principal: 'anonymous', action: 'auth.login', objectType: 'session', outcome: 'denied', details: { method: 'oidc', code } });
+        return reply.header('set-cookie', clearFlow).code(401).send({ error: 'unauthenticated', code, message });
+      };
+      let identity;
+      try {
+        identity = await oidc.finish(new URL(req.url, config.api.publicUrl), cookie(req.headers.cookie, OIDC_FLOW_COOKIE));
+      } catch (e) {
+        if (e instanceof OidcError) return refuse('oidc_rejected', e.message);
+        throw e;
+      }
+      const result = await signInWithIdentity(db, config.sessions, identity, config.oidc!.mfaMethods);
+      if ('refused' in result) return refuse(result.refused, OIDC_REFUSALS[result.refused]);
+      await recordAudit(db, { principal: result.principal.id, action: 'auth.login', objectType: 'session', outcome: 'ok', details: { method: 'oidc', role: result.principal.role } });
+      return reply.header('set-cookie', [clearFlow, sessionCookie(result.token)]).redirect('/', 303);
+    });
+  }
   app.post('/api/auth/login', async (req, reply) => {
+    if (!config.localSignIn) return reply.code(403).send({ error: 'local_sign_in_disabled', message: 'sign in through the organisation\'s identity provider: /api/auth/oidc/login' });
     const input = Login.safeParse(req.body);
     const session = input.success ? await signIn(db, config.payloadKeys, config.sessions, input.data) : null;
     await recordAudit(db, { principal: session?.principal.id ?? 'anonymous', action: 'auth.login', objectType: 'session', outcome: session ? 'ok' : 'denied' });
     if (!session) return reply.code(401).send({ error: 'unauthenticated', message: 'email, password or code is wrong' });
-    const secure = config.api.publicUrl.startsWith('https:') ? '; Secure' : '';
     return reply
-      .header('set-cookie', `${SESSION_COOKIE}=${session.token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${config.sessions.absoluteHours * 3600}${secure}`)
+      .header('set-cookie', sessionCookie(session.token))
       .send({ principal: session.principal.id, role: session.principal.role, expiresAt: session.expiresAt });
   });
   app.post('/api/auth/logout', async (req, reply) => {

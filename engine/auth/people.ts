@@ -80,10 +80,53 @@ export async function signIn(
     return null;
   }
   if (user.failedLogins > 0) await db.user.update({ where: { id: user.id }, data: { failedLogins: 0 } });
+  return openSession(db, settings, user, now);
+}
+
+export type SignedIn = { token: string; expiresAt: Date; principal: Principal };
+
+async function openSession(db: PrismaClient, settings: SessionSettings, user: { id: string; role: string }, now: Date): Promise<SignedIn> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + settings.absoluteHours * 3_600_000);
   await db.session.create({ data: { tokenHash: tokenHash(token), userId: user.id, createdAt: now, lastSeenAt: now, expiresAt } });
   return { token, expiresAt, principal: { id: `user:${user.id}`, role: user.role as Role } };
+}
+
+/** What the OIDC provider vouched for in a validated ID token. */
+export interface ExternalIdentity {
+  issuer: string;
+  subject: string;
+  email: string | null;
+  emailVerified: boolean;
+  /** Authentication methods (RFC 8176), e.g. ["pwd", "otp"]. */
+  amr: string[];
+}
+
+/**
+ * Signs in a person the provider authenticated. Haven still decides who may enter and with which
+ * role: only an account an admin created (matched by subject, or on first sign-in by verified
+ * email), not disabled, and only after a second factor the provider reports (SEC-07).
+ */
+export async function signInWithIdentity(
+  db: PrismaClient,
+  settings: SessionSettings,
+  identity: ExternalIdentity,
+  mfaMethods: string[],
+  now = new Date(),
+): Promise<SignedIn | { refused: 'not_provisioned' | 'disabled' | 'second_factor_required' | 'subject_mismatch' }> {
+  const subject = `${identity.issuer}#${identity.subject}`;
+  let user = await db.user.findUnique({ where: { oidcSubject: subject } });
+  if (!user && identity.email && identity.emailVerified) {
+    const byEmail = await db.user.findUnique({ where: { email: identity.email.toLowerCase() } });
+    // An account already linked to another identity is not taken over by a matching email.
+    if (byEmail?.oidcSubject) return { refused: 'subject_mismatch' };
+    user = byEmail;
+  }
+  if (!user) return { refused: 'not_provisioned' };
+  if (user.disabledAt) return { refused: 'disabled' };
+  if (!identity.amr.some((m) => mfaMethods.includes(m))) return { refused: 'second_factor_required' };
+  if (!user.oidcSubject) await db.user.update({ where: { id: user.id }, data: { oidcSubject: subject } });
+  return openSession(db, settings, user, now);
 }
 
 /** The principal of a live session; an idle, expired or revoked one is refused (and stays so). */
