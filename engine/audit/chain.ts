@@ -1,8 +1,9 @@
 // Hash chains over the audit trail and the consent decisions (LOG-02, SEC-06): each row stores
 // SHA-256(previous hash, canonical JSON of its own content) and its position. Appends to one
 // chain are serialized by an advisory lock, so positions are gapless and every row links to the
-// one before. Verification recomputes the chain; checkpoints, signed with a key the database does
-// not hold, catch even a consistent rewrite.
+// one before; appends outside a caller's transaction are group-committed to keep that lock cheap.
+// Verification recomputes the chain; checkpoints, signed with a key the database does not hold,
+// catch even a consistent rewrite.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../db/index.ts';
 
@@ -44,26 +45,85 @@ async function lastLink(tx: Tx, chain: Chain): Promise<{ seq: bigint; hash: stri
   return latestAnchor(tx, chain);
 }
 
-/**
- * Appends to a chain inside `tx` (which must be a transaction): takes the chain's lock, links the
- * new row to the last one and hands the chain columns to `insert`.
- */
-export async function appendToChain<T>(
-  tx: Tx,
-  chain: Chain,
-  content: Record<string, unknown>,
-  insert: (link: { seq: bigint; prevHash: string; hash: string }) => Promise<T>,
-): Promise<T> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`haven-chain:${chain}`}))`;
-  const last = await lastLink(tx, chain);
-  const seq = (last?.seq ?? 0n) + 1n;
-  const prevHash = last?.hash ?? GENESIS;
-  return insert({ seq, prevHash, hash: linkHash(prevHash, { ...content, seq }) });
+type Row = Record<string, unknown> & { seq: bigint; prevHash: string; hash: string };
+
+function insertRows(tx: Tx, chain: Chain, rows: Row[]) {
+  return chain === 'audit'
+    ? tx.auditEvent.createMany({ data: rows as unknown as Prisma.AuditEventCreateManyInput[] })
+    : tx.decision.createMany({ data: rows as unknown as Prisma.DecisionCreateManyInput[] });
 }
 
-/** Runs `work` in a transaction unless `db` already is one. */
-export async function inTransaction<T>(db: PrismaClient | Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return '$transaction' in db ? (db as PrismaClient).$transaction(work) : work(db as Tx);
+/** Links `contents` to the chain's end, in order, inside `tx` (which holds the chain's lock after). */
+async function appendAll(tx: Tx, chain: Chain, contents: Record<string, unknown>[]): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`haven-chain:${chain}`}))`;
+  let last = await lastLink(tx, chain);
+  const rows: Row[] = [];
+  for (const content of contents) {
+    const seq = (last?.seq ?? 0n) + 1n;
+    const prevHash = last?.hash ?? GENESIS;
+    const hash = linkHash(prevHash, { ...content, seq });
+    rows.push({ ...content, seq, prevHash, hash });
+    last = { seq, hash };
+  }
+  await insertRows(tx, chain, rows);
+}
+
+interface Pending {
+  content: Record<string, unknown>;
+  done: (error?: unknown) => void;
+}
+
+/**
+ * Group commit: the chain lock makes appends one at a time (~300 a second here), so appends that
+ * arrive while a batch is being written go together in the next one — one lock, one transaction.
+ * If a batch fails, its rows are retried one by one, so only a faulty row fails its caller.
+ */
+class ChainWriter {
+  private queue: Pending[] = [];
+  private writing = false;
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly chain: Chain,
+  ) {}
+
+  append(content: Record<string, unknown>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ content, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, 500);
+      try {
+        await this.db.$transaction((tx) => appendAll(tx, this.chain, batch.map((p) => p.content)));
+        for (const p of batch) p.done();
+      } catch (error) {
+        if (batch.length === 1) batch[0]!.done(error);
+        else
+          for (const p of batch) {
+            await this.db.$transaction((tx) => appendAll(tx, this.chain, [p.content])).then(() => p.done(), (e: unknown) => p.done(e));
+          }
+      }
+    }
+    this.writing = false;
+  }
+}
+
+const writers = new WeakMap<object, Partial<Record<Chain, ChainWriter>>>();
+
+/**
+ * Appends one row to a chain: inside the caller's transaction when `db` is one (the row commits or
+ * rolls back with the caller's work), else through the process's group-commit writer.
+ */
+export async function appendRow(db: PrismaClient | Tx, chain: Chain, content: Record<string, unknown>): Promise<void> {
+  if (!('$transaction' in db)) return appendAll(db as Tx, chain, [content]);
+  let perDb = writers.get(db);
+  if (!perDb) writers.set(db, (perDb = {}));
+  const writer = (perDb[chain] ??= new ChainWriter(db as PrismaClient, chain));
+  return writer.append(content);
 }
 
 export interface ChainProblem {

@@ -1,13 +1,13 @@
 // Audit: the append-only, hash-chained record of who did what to journeys and consent (the
 // database refuses updates and deletes; the chain and signed checkpoints reveal edits made around
 // that). Details carry ids, counts and categories — never PHI values. Consent decisions form a
-// second chain (engine/consent writes them through `appendToChain`). Only the retention job ever
+// second chain (engine/consent writes them through `appendRow`). Only the retention job ever
 // removes anything, and only what is past the retention period and under no legal hold.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Prisma, PrismaClient } from '../db/index.ts';
-import { appendToChain, inTransaction, verifyChain, verifyCheckpoints, writeCheckpoints, type ChainProblem, type ChainReport, type CheckpointKey } from './chain.ts';
+import { appendRow, verifyChain, verifyCheckpoints, writeCheckpoints, type ChainProblem, type ChainReport, type CheckpointKey } from './chain.ts';
 
-export { appendToChain, canonicalJson, inTransaction, type Chain, type ChainProblem, type CheckpointKey } from './chain.ts';
+export { appendRow, canonicalJson, type Chain, type ChainProblem, type CheckpointKey } from './chain.ts';
 export { writeCheckpoints } from './chain.ts';
 export { MINIMUM_RETENTION_YEARS, runRetention, type RetentionReport } from './retention.ts';
 export { LegalHoldNotFoundError, listLegalHolds, placeLegalHold, releaseLegalHold } from './holds.ts';
@@ -38,7 +38,7 @@ export async function recordAudit(db: PrismaClient | Prisma.TransactionClient, e
     outcome: entry.outcome,
     details: JSON.parse(JSON.stringify(entry.details ?? {})) as Prisma.InputJsonValue,
   };
-  await inTransaction(db, (tx) => appendToChain(tx, 'audit', content, (link) => tx.auditEvent.create({ data: { ...content, ...link } })));
+  await appendRow(db, 'audit', content);
   const scope = scopes.getStore();
   if (scope) scope.events++;
 }

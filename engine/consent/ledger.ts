@@ -3,7 +3,7 @@
 // arriving later applies to the next send (AUTH-04 abuse case: revocation mid-flight).
 import { z } from 'zod';
 import { canSpamClassOf, PURPOSES, type JourneyDefinition, type NodeOf, type Template } from '../../workflows/index.ts';
-import { appendToChain, inTransaction } from '../audit/index.ts';
+import { appendRow } from '../audit/index.ts';
 import type { Prisma, PrismaClient } from '../db/index.ts';
 import { CHANNELS, decide, type ConsentFacts, type ConsentSettings, type Decision, type Step } from './decide.ts';
 import { authorizationDefects, expiryInstant, NewAuthorization, type AuthorizationProblem } from './authorizations.ts';
@@ -95,7 +95,7 @@ export async function gate(tx: Tx, settings: ConsentSettings, request: GateReque
     contactPoint: decision.contactPoint ?? null,
     principal: request.principal,
   };
-  await inTransaction(tx, (t) => appendToChain(t, 'decision', content, (link) => t.decision.create({ data: { ...content, ...link } })));
+  await appendRow(tx, 'decision', content);
   return decision;
 }
 

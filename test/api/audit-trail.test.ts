@@ -24,7 +24,7 @@ describe('audit trail API (LOG-03, LOG-04)', () => {
   });
   after(() => stack.close());
 
-  it('LOG-03 who looked at my record: the export filtered to one patient lists every access to it, and nothing else', async () => {
+  it('SEC-05 LOG-03 who looked at my record: the export filtered to one patient lists every access to it, and nothing else', async () => {
     const res = await stack.request('GET', `/api/audit/events?patientId=${patientId}`, undefined, auditor);
     assert.equal(res.status, 200);
     const events = res.body.events as { action: string; principal: string; objectId: string | null; details: { patientId?: string } }[];

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../../engine/config.ts';
 import { createDb } from '../../engine/db/index.ts';
-import { canonicalJson, recordAudit, verifyAudit, writeCheckpoints } from '../../engine/audit/index.ts';
+import { appendRow, canonicalJson, recordAudit, verifyAudit, writeCheckpoints } from '../../engine/audit/index.ts';
 import { gate } from '../../engine/consent/index.ts';
 import { newPatientRef } from '../../engine/patients/index.ts';
 
@@ -63,6 +63,18 @@ describe('hash-chained audit (LOG-02, SEC-06)', { concurrency: false }, () => {
     assert.ok(result.chains.audit.chained >= 15);
     assert.ok(result.chains.decision.chained >= 3);
     assert.equal(result.checkpoints, earlier + 2);
+  });
+
+  it('LOG-02 appends that arrive together are written together, in one gapless chain; a faulty one fails only its caller', async () => {
+    const before = await db.auditEvent.count();
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) =>
+        appendRow(db, 'audit', { at: new Date(), principal: 'test', action: 'burst', objectType: i === 77 ? ' ' : 'test', objectId: String(i), outcome: 'ok', details: {} }),
+      ),
+    );
+    assert.deepEqual(results.flatMap((r, i) => (r.status === 'rejected' ? [i] : [])), [77], 'only the row the database refuses fails');
+    assert.equal(await db.auditEvent.count(), before + 199);
+    assert.deepEqual(await problemKinds(), []);
   });
 
   it('SEC-06 the application cannot edit or delete, even when it tries', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../engine/config.ts';
 import { createDb, type PrismaClient } from '../../engine/db/index.ts';
-import { appendToChain, placeLegalHold, recordAudit, releaseLegalHold, runRetention, verifyAudit, writeCheckpoints } from '../../engine/audit/index.ts';
+import { appendRow, placeLegalHold, recordAudit, releaseLegalHold, runRetention, verifyAudit, writeCheckpoints } from '../../engine/audit/index.ts';
 import { newPatientRef } from '../../engine/patients/index.ts';
 import { encryptAtRest, FieldVault } from '../../engine/phi/index.ts';
 import { scratchDatabase, sqlAt } from '../support/scratch-db.ts';
@@ -22,11 +22,11 @@ let db: PrismaClient;
 
 async function auditAt(at: Date, objectId: string, details: Record<string, string> = {}) {
   const content = { at, principal: 'apikey:test', action: 'patient.read', objectType: 'patient', objectId, outcome: 'ok', details };
-  await db.$transaction((tx) => appendToChain(tx, 'audit', content, (link) => tx.auditEvent.create({ data: { ...content, ...link } })));
+  await appendRow(db, 'audit', content);
 }
 async function decisionAt(at: Date, patientId: string) {
   const content = { at, patientId, enrollmentId: null, nodeId: null, phase: 'send', purpose: 'TREATMENT', channel: 'email', allow: true, reasons: [], authorizationId: null, contactPoint: 'primary', principal: 'test' };
-  await db.$transaction((tx) => appendToChain(tx, 'decision', content, (link) => tx.decision.create({ data: { ...content, ...link } })));
+  await appendRow(db, 'decision', content);
 }
 async function authorization(patientId: string, createdAt: Date, expiresAt: Date | null) {
   return db.authorization.create({
