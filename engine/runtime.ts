@@ -42,11 +42,11 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
   // Periodic signed checkpoints of the audit chains (LOG-02); failures are retried next time.
   const checkpoints = setInterval(() => void writeCheckpoints(db, config.auditKeys[0]!).catch(() => {}), config.auditCheckpointMinutes * 60_000);
   checkpoints.unref();
-  // LOG-04: the retention job, daily; several API processes may run it, each run waits its turn.
-  const retention = config.retention.job
-    ? setInterval(() => void runRetention(db, { years: config.retention.years, key: config.auditKeys[0]!, principal: SYSTEM_PRINCIPAL }).catch(() => {}), 24 * 3_600_000)
-    : undefined;
-  retention?.unref();
+  // LOG-04: the retention job, ten minutes after start and then daily (a process restarted more
+  // often than daily still runs it); several API processes may run it, each run waits its turn.
+  const retain = () => void runRetention(db, { years: config.retention.years, key: config.auditKeys[0]!, principal: SYSTEM_PRINCIPAL }).catch(() => {});
+  const retention = config.retention.job ? [setTimeout(retain, 10 * 60_000), setInterval(retain, 24 * 3_600_000)] : [];
+  for (const timer of retention) timer.unref();
   const pendingAlerts = alerts ? setInterval(() => void notifyPendingAlerts(db, alerts).catch(() => {}), 60_000) : undefined;
   pendingAlerts?.unref();
   return {
@@ -59,7 +59,7 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
     },
     async close() {
       clearInterval(checkpoints);
-      clearInterval(retention);
+      for (const timer of retention) clearTimeout(timer);
       clearInterval(pendingAlerts);
       alertMailer?.close();
       await app.close();

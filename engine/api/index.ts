@@ -9,7 +9,27 @@ import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 import { createSender, listSenders, PIXEL_GIF, retireSender, SenderInvalidError, type TrackingTokens } from '../delivery/index.ts';
 import { auditEventsInScope, recordAudit, withAuditScope } from '../audit/index.ts';
-import { AccountError, activeBreakGlass, createOidcSignIn, OidcError, signInWithIdentity, BREAK_GLASS_PERMISSIONS, can, createUser, disableUser, revokeApiKey, principalFromApiKey, principalFromSession, ROLES, signIn, signOut, type Permission, type Principal, type Role } from '../auth/index.ts';
+import {
+  AccountError,
+  activeBreakGlass,
+  BREAK_GLASS_PERMISSIONS,
+  can,
+  createOidcSignIn,
+  createUser,
+  disableUser,
+  OidcError,
+  OidcUnavailableError,
+  principalFromApiKey,
+  principalFromSession,
+  revokeApiKey,
+  ROLES,
+  signIn,
+  signInWithIdentity,
+  signOut,
+  type Permission,
+  type Principal,
+  type Role,
+} from '../auth/index.ts';
 import { PayloadEncryptionCodec } from '../phi/index.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerOversightRoutes } from './oversight-routes.ts';
@@ -333,6 +353,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       });
     }
     if (error instanceof NotFoundError) return reply.code(404).send({ error: 'not_found', message: error.message });
+    if (error instanceof OidcUnavailableError) return reply.code(503).send({ error: 'identity_provider_unavailable', message: error.message });
     if (error instanceof GovernedExportRefusedError) return reply.code(403).send({ error: error.code, requirement: error.requirement, message: error.message });
     if (error instanceof ExportRefusedError) return reply.code(403).send({ error: error.code, requirement: 'MKT-06', message: error.message, ...error.details });
     const e = error as { statusCode?: number; code?: string; name?: string };

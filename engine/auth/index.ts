@@ -9,7 +9,7 @@ import { ROLES, type Principal, type Role } from './roles.ts';
 export { can, PERMISSIONS, ROLES, type Permission, type Principal, type Role } from './roles.ts';
 export { activeBreakGlass, BREAK_GLASS_PERMISSIONS, BreakGlassRefusedError, endBreakGlass, listBreakGlass, startBreakGlass } from './break-glass.ts';
 export { AccountError, createUser, disableUser, principalFromSession, signIn, signInWithIdentity, signOut, type ExternalIdentity, type SessionSettings } from './people.ts';
-export { createOidcSignIn, OidcError, type OidcSettings, type OidcSignIn } from './oidc.ts';
+export { createOidcSignIn, OidcError, OidcUnavailableError, type OidcSettings, type OidcSignIn } from './oidc.ts';
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest();
 

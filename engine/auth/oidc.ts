@@ -19,6 +19,7 @@ export interface OidcSettings {
 const FLOW_MINUTES = 10;
 
 export class OidcError extends Error {}
+export class OidcUnavailableError extends Error {}
 
 export function createOidcSignIn(settings: OidcSettings, keys: PayloadKey[]) {
   let discovered: Promise<client.Configuration> | null = null;
@@ -29,9 +30,9 @@ export function createOidcSignIn(settings: OidcSettings, keys: PayloadKey[]) {
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname);
     discovered ??= client
       .discovery(issuer, settings.clientId, settings.clientSecret, undefined, loopback ? { execute: [client.allowInsecureRequests] } : undefined)
-      .catch((e: unknown) => {
+      .catch(() => {
         discovered = null;
-        throw e;
+        throw new OidcUnavailableError('the identity provider does not answer; try again shortly');
       });
     return discovered;
   };
@@ -65,9 +66,10 @@ export function createOidcSignIn(settings: OidcSettings, keys: PayloadKey[]) {
         throw new OidcError('no sign-in in progress in this browser');
       }
       if (flow.exp < Date.now()) throw new OidcError('the sign-in took too long; start again');
+      const provider = await configuration();
       let tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
       try {
-        tokens = await client.authorizationCodeGrant(await configuration(), callbackUrl, {
+        tokens = await client.authorizationCodeGrant(provider, callbackUrl, {
           pkceCodeVerifier: flow.verifier,
           expectedState: flow.state,
           expectedNonce: flow.nonce,
@@ -79,8 +81,14 @@ export function createOidcSignIn(settings: OidcSettings, keys: PayloadKey[]) {
       }
       const claims = tokens.claims()!;
       // Code-flow providers often keep profile claims out of the ID token: ask UserInfo then.
-      const profile: Record<string, unknown> =
-        typeof claims.email === 'string' ? { ...claims } : { ...(await client.fetchUserInfo(await configuration(), tokens.access_token, claims.sub)) };
+      let profile: Record<string, unknown> = { ...claims };
+      if (typeof claims.email !== 'string') {
+        try {
+          profile = { ...(await client.fetchUserInfo(provider, tokens.access_token, claims.sub)) };
+        } catch (e) {
+          throw new OidcError(`the provider's profile could not be read (${(e as { code?: string }).code ?? 'invalid'})`);
+        }
+      }
       return {
         issuer: claims.iss,
         subject: claims.sub,

@@ -91,6 +91,17 @@ describe('sign-in through an OIDC provider (SEC-07, SEC-01)', () => {
     assert.equal((await me(started)).status, 401);
   });
 
+  it('an identity provider that does not answer gives 503, not a sign-in', async () => {
+    const down = await startStack({ env: { HAVEN_OIDC_ISSUER: `http://127.0.0.1:${await freePort()}`, HAVEN_OIDC_CLIENT_ID: 'haven', HAVEN_OIDC_CLIENT_SECRET: clientSecret } });
+    try {
+      const res = await fetch(`${down.baseUrl}/api/auth/oidc/login`, { redirect: 'manual' });
+      assert.equal(res.status, 503);
+      assert.equal(((await res.json()) as { error: string }).error, 'identity_provider_unavailable');
+    } finally {
+      await down.close();
+    }
+  });
+
   it('with a provider configured, local password sign-in is off', async () => {
     const res = await stack.request('POST', '/api/auth/login', { email: 'someone@clinic.example', password: 'x', code: '000000' }, null);
     assert.equal(res.status, 403);

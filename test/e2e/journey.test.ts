@@ -215,7 +215,9 @@ describe('a published journey runs from an event to delivered emails and an enga
     assert.doesNotMatch(JSON.stringify(lds), /de-?identified/i, 'a limited data set is never labelled de-identified');
     assert.deepEqual([lds.rows[0].zip, lds.rows[0].city, lds.rows[0].state, lds.rows[0].birthDate, lds.rows[0].engagement], ['02139', 'Cambridge', 'MA', '1961-07-04', 'opened']);
     for (const identifier of [email, 'Wren', 'Okafor', patient.body.id]) assert.ok(!JSON.stringify(lds).includes(identifier), identifier);
+    await assert.rejects(stack.api.db.dataUseAgreement.update({ where: { id: dua.body.id }, data: { recipient: 'Unlisted Analytics LLC' } }), /can only be terminated/);
     assert.equal((await stack.request('POST', `/api/data-use-agreements/${dua.body.id}/terminate`, {}, compliance)).status, 204);
+    assert.equal((await stack.request('POST', `/api/data-use-agreements/${dua.body.id}/terminate`, {}, compliance)).status, 404);
     assert.equal((await limited({ dataUseAgreementId: dua.body.id })).body.error, 'DUA_NOT_IN_FORCE');
     const refusals = await stack.api.db.auditEvent.count({ where: { action: 'export.limited_data_set', outcome: 'denied' } });
     assert.ok(refusals >= 3);

@@ -37,16 +37,26 @@ CREATE TRIGGER "Decision_append_only" BEFORE UPDATE OR DELETE ON "Decision" FOR 
 DROP TRIGGER "AuditEvent_append_only" ON "AuditEvent";
 CREATE TRIGGER "AuditEvent_append_only" BEFORE UPDATE OR DELETE ON "AuditEvent" FOR EACH ROW EXECUTE FUNCTION haven_append_only('at');
 
--- A hold is released, never deleted or rewritten.
-CREATE FUNCTION haven_legal_hold_release_only() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Records that are closed once and otherwise never change (a legal hold released, a break-glass
+-- ended, a data use agreement terminated): haven_close_once('<verb>', '<column>', …) allows one
+-- UPDATE that sets the listed columns, from the first being NULL, and touches nothing else.
+CREATE FUNCTION haven_close_once() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  closing text[] := TG_ARGV[1:TG_NARGS - 1];
+  ok boolean := TG_OP = 'UPDATE';
+  col text;
 BEGIN
-  IF TG_OP = 'UPDATE' AND OLD."releasedAt" IS NULL AND NEW."releasedAt" IS NOT NULL AND NEW."releasedBy" IS NOT NULL
-     AND NEW."id" = OLD."id" AND NEW."patientId" IS NOT DISTINCT FROM OLD."patientId" AND NEW."reason" = OLD."reason"
-     AND NEW."placedBy" = OLD."placedBy" AND NEW."placedAt" = OLD."placedAt" THEN
+  IF ok THEN
+    ok := to_jsonb(OLD) ->> closing[1] IS NULL AND (to_jsonb(NEW) - closing) = (to_jsonb(OLD) - closing);
+    FOREACH col IN ARRAY closing LOOP
+      ok := ok AND to_jsonb(NEW) ->> col IS NOT NULL;
+    END LOOP;
+  END IF;
+  IF ok THEN
     RETURN NEW;
   END IF;
-  RAISE EXCEPTION 'a legal hold can only be released' USING ERRCODE = 'insufficient_privilege';
+  RAISE EXCEPTION '% can only be %', TG_TABLE_NAME, TG_ARGV[0] USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
-CREATE TRIGGER "LegalHold_release_only" BEFORE UPDATE OR DELETE ON "LegalHold" FOR EACH ROW EXECUTE FUNCTION haven_legal_hold_release_only();
+CREATE TRIGGER "LegalHold_release_only" BEFORE UPDATE OR DELETE ON "LegalHold" FOR EACH ROW EXECUTE FUNCTION haven_close_once('released', 'releasedAt', 'releasedBy');
 CREATE TRIGGER "LegalHold_no_truncate" BEFORE TRUNCATE ON "LegalHold" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();

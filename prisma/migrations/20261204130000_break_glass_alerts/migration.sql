@@ -40,14 +40,5 @@ CREATE INDEX "AuditEvent_principal_at_idx" ON "AuditEvent"("principal", "at");
 
 -- Hand-written (SEC-02): an elevation is only ever ended early; its reason, holder and time box stay
 -- as they were written.
-CREATE FUNCTION haven_break_glass_end_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'UPDATE' AND OLD."endedAt" IS NULL AND NEW."endedAt" IS NOT NULL
-     AND (to_jsonb(NEW) - 'endedAt') = (to_jsonb(OLD) - 'endedAt') THEN
-    RETURN NEW;
-  END IF;
-  RAISE EXCEPTION 'a break-glass record can only be ended' USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
-CREATE TRIGGER "BreakGlass_end_only" BEFORE UPDATE OR DELETE ON "BreakGlass" FOR EACH ROW EXECUTE FUNCTION haven_break_glass_end_only();
+CREATE TRIGGER "BreakGlass_end_only" BEFORE UPDATE OR DELETE ON "BreakGlass" FOR EACH ROW EXECUTE FUNCTION haven_close_once('ended', 'endedAt');
 CREATE TRIGGER "BreakGlass_no_truncate" BEFORE TRUNCATE ON "BreakGlass" FOR EACH STATEMENT EXECUTE FUNCTION haven_append_only();

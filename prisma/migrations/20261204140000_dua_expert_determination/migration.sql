@@ -33,14 +33,5 @@ CREATE TABLE "ExpertDetermination" (
 
 -- Hand-written: agreements and determinations are records of what was agreed; they are never
 -- rewritten or deleted (a DUA may only be terminated, once).
-CREATE FUNCTION haven_dua_terminate_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'UPDATE' AND OLD."terminatedAt" IS NULL AND NEW."terminatedAt" IS NOT NULL
-     AND (to_jsonb(NEW) - 'terminatedAt') = (to_jsonb(OLD) - 'terminatedAt') THEN
-    RETURN NEW;
-  END IF;
-  RAISE EXCEPTION 'a data use agreement can only be terminated' USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
-CREATE TRIGGER "DataUseAgreement_terminate_only" BEFORE UPDATE OR DELETE ON "DataUseAgreement" FOR EACH ROW EXECUTE FUNCTION haven_dua_terminate_only();
+CREATE TRIGGER "DataUseAgreement_terminate_only" BEFORE UPDATE OR DELETE ON "DataUseAgreement" FOR EACH ROW EXECUTE FUNCTION haven_close_once('terminated', 'terminatedAt');
 CREATE TRIGGER "ExpertDetermination_append_only" BEFORE UPDATE OR DELETE ON "ExpertDetermination" FOR EACH ROW EXECUTE FUNCTION haven_append_only();
