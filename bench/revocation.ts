@@ -4,16 +4,19 @@
 // Also, right after each revocation returns, a probe asks the send gate's decision for that patient
 // now (what any send attempted from then on gets): the time until a send is certainly blocked.
 // Baseline in the same run: the revocation request itself (durably recorded, runs signalled).
-// Starts its own Temporal dev server, database (haven_bench) and SMTP sink. JSON on stdout.
+// Starts its own Temporal dev server, database (haven_bench), SMTP sink, the API (in this process)
+// and a worker process. JSON on stdout.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApiKey } from '../engine/auth/index.ts';
 import { decide, loadConsentFacts } from '../engine/consent/index.ts';
 import { loadConfig } from '../engine/config.ts';
 import { newMasterKeys, newPayloadKeys } from '../engine/phi/index.ts';
 import { startDevInbox } from '../engine/devinbox/index.ts';
-import { createApiProcess, createWorkerProcess } from '../engine/runtime.ts';
+import { createApiProcess } from '../engine/runtime.ts';
 import { freePort, newAuditKeys, newTrackingKeys } from '../scripts/local-state.ts';
 import { DATA_DIR } from '../scripts/paths.ts';
 import { ensureTemporalCli } from '../scripts/temporal-cli.ts';
@@ -45,7 +48,7 @@ const postgres = await freshBenchDatabase('haven_bench', log);
 const { databaseUrl } = postgres;
 const inbox = await startDevInbox();
 const port = await freePort();
-const config = loadConfig({
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   PORT: String(port),
   DATABASE_URL: databaseUrl,
@@ -56,11 +59,17 @@ const config = loadConfig({
   HAVEN_AUDIT_KEYS: newAuditKeys(),
   HAVEN_MASTER_KEYS: newMasterKeys(),
   HAVEN_POSTAL_ADDRESS: 'Bench Clinic, 1 Main St, Springfield, IL 62701',
-});
+};
+const config = loadConfig(env);
 const api = await createApiProcess(config);
 await api.listen();
-const worker = await createWorkerProcess(config);
-const running = worker.run();
+// The worker in its own process, as `npm start` and a deployment run it (not on the API's event loop).
+const worker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../scripts/worker.ts', import.meta.url))], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const workerExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+await new Promise<void>((resolve, reject) => {
+  worker.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+  worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('haven worker: ready') && resolve());
+});
 const base = `http://127.0.0.1:${port}`;
 const apiKey = await createApiKey(api.db, `bench-${randomUUID().slice(0, 8)}`, 'admin');
 const post = async (p: string, body?: unknown) => {
@@ -159,8 +168,8 @@ try {
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  worker.shutdown();
-  await running;
+  worker.kill('SIGTERM');
+  await workerExited;
   await api.close();
   await inbox.close();
   await temporal.stop();

@@ -2,6 +2,7 @@
 // machine; README ("Configuration") lists every variable.
 import { hkdfSync } from 'node:crypto';
 import { parseMailbox, senderProblems, type SenderIdentity, type SenderPolicy } from './delivery/index.ts';
+import { parseBusinessHours, type BusinessHours } from './alerts/index.ts';
 import type { OidcSettings } from './auth/index.ts';
 import { LocalKms, parsePayloadKeys, type KeyManagementService, type PayloadKey } from './phi/index.ts';
 
@@ -37,8 +38,13 @@ export interface HavenConfig {
   retention: { years: number; job: boolean };
   /** SEC-02: the longest a break-glass elevation lasts. */
   breakGlassMinutes: number;
-  /** LOG-03: who is told, and when reading patients' records is unusual. */
-  alerts: { privacyOfficer: string | null; readVolume: { patients: number; minutes: number } };
+  /** LOG-03: who is told, and what is unusual: read volume, reads after hours, denial spikes. */
+  alerts: {
+    privacyOfficer: string | null;
+    readVolume: { patients: number; minutes: number };
+    businessHours: BusinessHours | null;
+    denySpike: { denials: number; minutes: number };
+  };
   /** Sign-in through the organisation's OpenID Connect provider, when configured. */
   oidc: OidcSettings | null;
   /** Local password + TOTP sign-in: on unless an OIDC provider replaces it. */
@@ -91,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     alerts: {
       privacyOfficer: env.HAVEN_PRIVACY_OFFICER_EMAIL?.trim() || null,
       readVolume: { patients: Number(env.HAVEN_ALERT_READ_PATIENTS ?? 200), minutes: Number(env.HAVEN_ALERT_READ_MINUTES ?? 5) },
+      businessHours: parseBusinessHours(env.HAVEN_BUSINESS_HOURS, env.HAVEN_DEFAULT_TIMEZONE ?? 'America/New_York'),
+      denySpike: { denials: Number(env.HAVEN_ALERT_DENIALS ?? 1000), minutes: Number(env.HAVEN_ALERT_DENIAL_MINUTES ?? 10) },
     },
     sessions: { idleMinutes: Number(env.HAVEN_SESSION_IDLE_MINUTES ?? 15), absoluteHours: Number(env.HAVEN_SESSION_HOURS ?? 12) },
     codecOrigins: codecOrigins(env),

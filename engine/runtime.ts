@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
-import { emailNotifier, notifyPendingAlerts } from './alerts/index.ts';
+import { checkDenySpike, emailNotifier, notifyPendingAlerts } from './alerts/index.ts';
 import { runRetention, SYSTEM_PRINCIPAL, writeCheckpoints } from './audit/index.ts';
 import { buildApi } from './api/index.ts';
 import type { HavenConfig } from './config.ts';
@@ -47,8 +47,12 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
   const retain = () => void runRetention(db, { years: config.retention.years, key: config.auditKeys[0]!, principal: SYSTEM_PRINCIPAL }).catch(() => {});
   const retention = config.retention.job ? [setTimeout(retain, 10 * 60_000), setInterval(retain, 24 * 3_600_000)] : [];
   for (const timer of retention) timer.unref();
-  const pendingAlerts = alerts ? setInterval(() => void notifyPendingAlerts(db, alerts).catch(() => {}), 60_000) : undefined;
-  pendingAlerts?.unref();
+  // Every minute: notices that could not be sent, and the deployment-wide denial count (LOG-03).
+  const minutely = setInterval(() => {
+    if (alerts) void notifyPendingAlerts(db, alerts).catch(() => {});
+    void checkDenySpike(db, alerts, config.alerts.denySpike).catch(() => {});
+  }, 60_000);
+  minutely.unref();
   return {
     app,
     db,
@@ -60,7 +64,7 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
     async close() {
       clearInterval(checkpoints);
       for (const timer of retention) clearTimeout(timer);
-      clearInterval(pendingAlerts);
+      clearInterval(minutely);
       alertMailer?.close();
       await app.close();
       await temporal.connection.close();

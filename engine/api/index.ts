@@ -33,7 +33,7 @@ import {
 import { PayloadEncryptionCodec } from '../phi/index.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerOversightRoutes } from './oversight-routes.ts';
-import { checkReadVolume, type AlertNotifier } from '../alerts/index.ts';
+import { checkAfterHours, checkReadVolume, raiseAlert, type AlertNotifier } from '../alerts/index.ts';
 import { payloadsFromJson, payloadsToJson } from './codec-json.ts';
 import { ConsentInvalidError, operationOutcome } from '../consent/index.ts';
 import {
@@ -322,7 +322,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       outcome,
       details: { ...accessDetails(req.principal), status: reply.statusCode, patientId, ...(read ? { read: true } : {}) },
     });
-    if (read) await checkReadVolume(db, deps.alerts ?? null, req.principal.id, config.alerts.readVolume);
+    if (read) {
+      await checkReadVolume(db, deps.alerts ?? null, req.principal.id, config.alerts.readVolume);
+      await checkAfterHours(db, deps.alerts ?? null, req.principal.id, config.alerts.businessHours);
+    }
     return payload;
   });
 
@@ -532,9 +535,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.post('/api/exports/engagement', async (req) => exportEngagementDeidentified(db, { ...ExportRequest.parse(req.body ?? {}), principal: req.principal!.id }));
   // DEID-05/06: releases governed by a record — an expert determination, a data use agreement.
   const GovernedExport = z.object({ recipient: z.string().trim().min(2).max(200), journeyId: z.string().min(1).max(100).optional() });
-  app.post('/api/exports/engagement/limited', async (req) =>
-    exportEngagementLimited(db, { ...GovernedExport.extend({ dataUseAgreementId: z.string().min(1).max(100) }).strict().parse(req.body), principal: req.principal!.id }),
-  );
+  app.post('/api/exports/engagement/limited', async (req) => {
+    const result = await exportEngagementLimited(db, { ...GovernedExport.extend({ dataUseAgreementId: z.string().min(1).max(100) }).strict().parse(req.body), principal: req.principal!.id });
+    await raiseAlert(db, deps.alerts ?? null, { kind: 'phi_export', principal: req.principal!.id, details: { exportId: result.exportId, kind: result.kind, rows: result.rows.length } });
+    return result;
+  });
   app.post('/api/exports/engagement/expert', async (req) =>
     exportEngagementExpertDetermined(db, {
       ...GovernedExport.extend({ determinationId: z.string().min(1).max(100), fields: z.array(z.string().max(50)).min(1).optional() }).strict().parse(req.body),
@@ -576,7 +581,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.get('/api/audiences', async () => journeys.listAudiences());
   app.get('/api/audiences/:id/count', async (req) => journeys.countAudience(IdParams.parse(req.params).id));
   app.post('/api/audiences/:id/exports', async (req, reply) => {
-    const { csv } = await journeys.exportAudience(IdParams.parse(req.params).id, req.body, req.principal!.id);
+    const audienceId = IdParams.parse(req.params).id;
+    const { csv, members } = await journeys.exportAudience(audienceId, req.body, req.principal!.id);
+    await raiseAlert(db, deps.alerts ?? null, { kind: 'phi_export', principal: req.principal!.id, details: { audienceId, kind: 'identified_audience', rows: members } });
     return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="audience.csv"').send(csv);
   });
 

@@ -80,6 +80,8 @@ describe('MKT-06 identified audience exports', () => {
     const ok = await exportTo(on, id, 'file', 'AdCo');
     assert.equal(ok.status, 200);
     assert.equal(ok.body.split('\r\n').filter(Boolean).length, 4, 'a header and three members');
+    // LOG-03: an identified list leaving Haven is put before the privacy officer.
+    assert.ok(await on.api.db.alert.findFirst({ where: { kind: 'phi_export', details: { path: ['audienceId'], equals: id } } }));
     // A revocation takes a member out of the sale at once: refused again.
     const [auth] = (await on.request('GET', `/api/patients/${members[0]}/consent`)).body.authorizations;
     await on.request('POST', `/api/patients/${members[0]}/authorizations/${auth.id}/revoke`, { source: 'letter' });

@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { payloadsToJson } from '../../engine/api/codec-json.ts';
 import { PayloadEncryptionCodec } from '../../engine/phi/index.ts';
+import { checkDenySpike, parseBusinessHours, withinBusinessHours } from '../../engine/alerts/index.ts';
+import { gate } from '../../engine/consent/index.ts';
 import { sqlAt } from '../support/scratch-db.ts';
 import { signedIn } from '../support/people.ts';
 import { startStack, type Stack } from '../support/stack.ts';
@@ -21,14 +23,20 @@ describe('break-glass and alerts (SEC-02, LOG-03)', () => {
   let patientId: string;
   let patientEmail: string;
   before(async () => {
-    stack = await startStack({ env: { HAVEN_PRIVACY_OFFICER_EMAIL: PRIVACY_OFFICER } });
+    // Business hours that exclude this very moment, so a person's read now is "after hours".
+    const hour = Number(new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
+    const at = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
+    stack = await startStack({
+      env: { HAVEN_PRIVACY_OFFICER_EMAIL: PRIVACY_OFFICER, HAVEN_DEFAULT_TIMEZONE: 'UTC', HAVEN_BUSINESS_HOURS: `${at(hour + 2)}-${at(hour + 3)}`, HAVEN_ALERT_DENIALS: '30' },
+    });
     patientEmail = `bg-${randomUUID()}@example.test`;
     patientId = (await stack.request('POST', '/api/patients', { email: patientEmail })).body.id;
   });
   after(() => stack.close());
 
   const consentOf = (id: string) => `/api/patients/${id}/consent`;
-  const alertMail = (principal: string) => stack.inbox.waitFor((m) => m.to.includes(PRIVACY_OFFICER) && m.text.includes(principal), 10_000);
+  const alertMail = (principal: string, subject: RegExp) =>
+    stack.inbox.waitFor((m) => m.to.includes(PRIVACY_OFFICER) && m.text.includes(principal) && subject.test(m.subject), 10_000);
 
   it('SEC-02 break-glass without a reason is refused; API keys and roles that already see PHI cannot break it', async () => {
     const operator = await signedIn(stack, 'operator');
@@ -57,8 +65,7 @@ describe('break-glass and alerts (SEC-02, LOG-03)', () => {
     assert.equal((logged.details as { breakGlass?: string }).breakGlass, started.body.id);
     // The alert: listed for review, and emailed — naming who and when, never the reason or the patient.
     const alert = await stack.api.db.alert.findFirstOrThrow({ where: { kind: 'break_glass', principal: operator.principal } });
-    const mail = await alertMail(operator.principal);
-    assert.match(mail.subject, /break-glass/);
+    const mail = await alertMail(operator.principal, /break-glass/);
     for (const leak of ['Canary-Vance', 'Unconscious', patientId, patientEmail]) {
       assert.ok(!mail.raw.includes(leak), `alert email leaks ${leak}`);
       assert.ok(!JSON.stringify(alert).includes(leak));
@@ -110,7 +117,7 @@ describe('break-glass and alerts (SEC-02, LOG-03)', () => {
     const alerts = await stack.api.db.alert.findMany({ where: { kind: 'read_volume', principal } });
     assert.equal(alerts.length, 1, 'one alert per window, not one per read');
     assert.ok((alerts[0]!.details as { patients: number }).patients >= 200);
-    await alertMail(principal);
+    await alertMail(principal, /unusual number of patient records/);
     // Review: an auditor may list alerts but not close them; compliance acknowledges.
     const auditor = await stack.keyFor('auditor');
     const open = await stack.request('GET', '/api/alerts?open=true', undefined, auditor);
@@ -120,5 +127,42 @@ describe('break-glass and alerts (SEC-02, LOG-03)', () => {
     assert.equal((await stack.request('POST', `/api/alerts/${alerts[0]!.id}/acknowledge`, {}, reader)).status, 404);
     const after = await stack.request('GET', '/api/alerts?open=true', undefined, auditor);
     assert.ok(!after.body.some((a: { id: string }) => a.id === alerts[0]!.id));
+  });
+
+  it('LOG-03 a person reading a record outside business hours raises an alert; a service does not', async () => {
+    const nurse = await signedIn(stack, 'compliance');
+    assert.equal((await nurse.call('GET', consentOf(patientId))).status, 200);
+    const alert = await stack.api.db.alert.findFirst({ where: { kind: 'after_hours', principal: nurse.principal } });
+    assert.ok(alert, 'after-hours read by a person is flagged');
+    await alertMail(nurse.principal, /outside business hours/);
+    const service = await stack.keyFor('compliance');
+    const servicePrincipal = (await stack.request('GET', '/api/auth/me', undefined, service)).body.principal as string;
+    assert.equal((await stack.request('GET', consentOf(patientId), undefined, service)).status, 200);
+    assert.equal(await stack.api.db.alert.count({ where: { kind: 'after_hours', principal: servicePrincipal } }), 0, 'integrations run around the clock');
+  });
+
+  it('LOG-03 business hours: weekdays only, overnight windows wrap', () => {
+    const ny = parseBusinessHours('07:00-19:00', 'America/New_York')!;
+    assert.equal(withinBusinessHours(ny, new Date('2026-12-04T15:00:00Z')), true, 'Friday 10:00 in New York');
+    assert.equal(withinBusinessHours(ny, new Date('2026-12-05T15:00:00Z')), false, 'Saturday');
+    assert.equal(withinBusinessHours(ny, new Date('2026-12-04T01:00:00Z')), false, 'Thursday 20:00');
+    const nights = parseBusinessHours('22:00-06:00', 'UTC')!;
+    assert.equal(withinBusinessHours(nights, new Date('2026-12-03T23:30:00Z')), true);
+    assert.equal(withinBusinessHours(nights, new Date('2026-12-03T12:00:00Z')), false);
+    assert.throws(() => parseBusinessHours('7-19', 'UTC'), /HAVEN_BUSINESS_HOURS/);
+  });
+
+  it('LOG-03 a spike of consent denials across the deployment raises one alert per window', async () => {
+    const settings = { postalAddress: 'x', nppFundraisingStatement: false, timeZone: 'UTC' };
+    const step = { purpose: 'MARKETING', usesPhi: true, thirdPartyRemuneration: 'none', stream: 'broadcast', channel: 'email', fields: ['patient.givenName'] };
+    for (let i = 0; i < 30; i++) {
+      const denied = await gate(stack.api.db, settings, { patientId, phase: 'send', step, principal: 'test' });
+      assert.equal(denied.allow, false, 'no marketing authorization');
+    }
+    await checkDenySpike(stack.api.db, null, stack.config.alerts.denySpike);
+    await checkDenySpike(stack.api.db, null, stack.config.alerts.denySpike);
+    const spikes = await stack.api.db.alert.findMany({ where: { kind: 'deny_spike' } });
+    assert.equal(spikes.length, 1);
+    assert.ok((spikes[0]!.details as { denials: number }).denials >= 30);
   });
 });

@@ -215,6 +215,8 @@ describe('a published journey runs from an event to delivered emails and an enga
     assert.doesNotMatch(JSON.stringify(lds), /de-?identified/i, 'a limited data set is never labelled de-identified');
     assert.deepEqual([lds.rows[0].zip, lds.rows[0].city, lds.rows[0].state, lds.rows[0].birthDate, lds.rows[0].engagement], ['02139', 'Cambridge', 'MA', '1961-07-04', 'opened']);
     for (const identifier of [email, 'Wren', 'Okafor', patient.body.id]) assert.ok(!JSON.stringify(lds).includes(identifier), identifier);
+    // LOG-03: PHI leaving in an export is put before the privacy officer.
+    assert.ok(await stack.api.db.alert.findFirst({ where: { kind: 'phi_export', details: { path: ['exportId'], equals: lds.exportId } } }));
     await assert.rejects(stack.api.db.dataUseAgreement.update({ where: { id: dua.body.id }, data: { recipient: 'Unlisted Analytics LLC' } }), /can only be terminated/);
     assert.equal((await stack.request('POST', `/api/data-use-agreements/${dua.body.id}/terminate`, {}, compliance)).status, 204);
     assert.equal((await stack.request('POST', `/api/data-use-agreements/${dua.body.id}/terminate`, {}, compliance)).status, 404);
