@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { acknowledgeAlert, AlertNotFoundError, listAlerts, raiseAlert, type AlertNotifier } from '../alerts/index.ts';
 import { recordAudit } from '../audit/index.ts';
-import { BreakGlassRefusedError, endBreakGlass, listBreakGlass, startBreakGlass } from '../auth/index.ts';
+import { BreakGlassRefusedError, can, endBreakGlass, listBreakGlass, startBreakGlass } from '../auth/index.ts';
 import type { HavenConfig } from '../config.ts';
 import type { PrismaClient } from '../db/index.ts';
 
@@ -44,7 +44,11 @@ export function registerOversightRoutes(app: FastifyInstance, deps: { db: Prisma
       throw e;
     }
   });
-  app.get('/api/break-glass', async () => listBreakGlass(db));
+  // The reason is free text that may name a patient: only roles that may see PHI read it (MIN-02).
+  app.get('/api/break-glass', async (req) => {
+    const rows = await listBreakGlass(db);
+    return can(req.principal!.role, 'phi:view') ? rows : rows.map((r) => ({ ...r, reason: null, reasonWithheld: true }));
+  });
 
   app.get('/api/alerts', async (req) => listAlerts(db, { open: AlertQuery.parse(req.query).open === 'true' }));
   app.post('/api/alerts/:id/acknowledge', async (req, reply) => {

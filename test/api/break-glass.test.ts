@@ -75,8 +75,13 @@ describe('break-glass and alerts (SEC-02, LOG-03)', () => {
     // The reason is kept for the privacy officer, sealed at rest.
     const [row] = await sqlAt(stack.config.databaseUrl, 'SELECT reason FROM "BreakGlass" WHERE id = $1', [started.body.id]);
     assert.match(String(row!.reason), /^hv1:/);
-    const listed = await stack.request('GET', '/api/break-glass', undefined, await stack.keyFor('auditor'));
+    const listed = await stack.request('GET', '/api/break-glass', undefined, await stack.keyFor('compliance'));
     assert.equal(listed.body.find((b: { id: string }) => b.id === started.body.id).reason, REASON);
+    // An auditor reviews who broke the glass and when, but not the free text (it may name a patient).
+    const reviewed = await stack.request('GET', '/api/break-glass', undefined, await stack.keyFor('auditor'));
+    const seen = reviewed.body.find((b: { id: string }) => b.id === started.body.id);
+    assert.equal(seen.principal, operator.principal);
+    assert.equal(seen.reason, null);
     // Three seconds later it has lapsed on its own.
     await sleep(Math.max(0, new Date(started.body.expiresAt).getTime() - Date.now()) + 300);
     assert.equal((await operator.call('GET', consentOf(patientId))).status, 403);
