@@ -5,10 +5,9 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { migrate } from '../engine/db/index.ts';
 import { newMasterKeys, newPayloadKeys } from '../engine/phi/index.ts';
-import { freePort, newAuditKeys, newTrackingKeys, withDatabase } from './local-state.ts';
+import { freePort, newAuditKeys, newTrackingKeys, recreateDatabase, withDatabase } from './local-state.ts';
 import { DATA_DIR, ROOT } from './paths.ts';
 import { ensurePostgres } from './postgres.ts';
 import { ensureTemporalCli } from './temporal-cli.ts';
@@ -114,14 +113,3 @@ async function scanForCanaries(listFile: string, logs: string[]): Promise<number
   return hits;
 }
 
-async function recreateDatabase(url: string) {
-  const name = new URL(url).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-}

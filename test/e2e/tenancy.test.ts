@@ -5,26 +5,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { migrate } from '../../engine/db/index.ts';
-import { withDatabase } from '../../scripts/local-state.ts';
 import { authorizationInput } from '../consent/fixtures.ts';
 import { build, entry, exit, send } from '../support/build.ts';
 import { canary, canaryEmail } from '../support/canary.ts';
+import { scratchDatabase } from '../support/scratch-db.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 
 describe('CS-08 one deployment per covered entity', () => {
   let clinic: Stack;
   let pharmacy: Stack;
-  const secondDatabase = withDatabase(process.env.DATABASE_URL!, `${new URL(process.env.DATABASE_URL!).pathname.slice(1)}_tenant_b`);
   before(async () => {
-    const admin = new pg.Client({ connectionString: withDatabase(secondDatabase, 'postgres') });
-    await admin.connect();
-    const name = new URL(secondDatabase).pathname.slice(1);
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-    await admin.end();
-    await migrate(secondDatabase);
+    const secondDatabase = await scratchDatabase('tenant_b');
     const env = { HAVEN_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701' };
     clinic = await startStack({ env: { ...env, MAIL_FROM: 'Springfield Clinic <care@clinic.test>' } });
     pharmacy = await startStack({ env: { ...env, DATABASE_URL: secondDatabase, MAIL_FROM: 'Main St Pharmacy <rx@pharmacy.test>' } });

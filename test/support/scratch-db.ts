@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { loadConfig } from '../../engine/config.ts';
 import { migrate } from '../../engine/db/index.ts';
+import { recreateDatabase, withDatabase } from '../../scripts/local-state.ts';
 
 export async function sqlAt(url: string, text: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url });
@@ -17,13 +18,8 @@ export async function sqlAt(url: string, text: string, values: unknown[] = []): 
 /** Drops and recreates `<test database>_<suffix>`, migrates it and returns its URL. */
 export async function scratchDatabase(suffix: string): Promise<string> {
   const base = new URL(loadConfig().databaseUrl);
-  const name = `${base.pathname.slice(1)}_${suffix}`;
-  const admin = new URL(base);
-  admin.pathname = '/postgres';
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  await sqlAt(admin.toString(), `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await sqlAt(admin.toString(), `CREATE DATABASE "${name}"`);
-  await migrate(url.toString());
-  return url.toString();
+  const url = withDatabase(base.toString(), `${base.pathname.slice(1)}_${suffix}`);
+  await recreateDatabase(url);
+  await migrate(url);
+  return url;
 }

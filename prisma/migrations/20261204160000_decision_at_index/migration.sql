@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Decision_at_idx" ON "Decision"("at");
+
