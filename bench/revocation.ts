@@ -1,13 +1,16 @@
 // Revocation under load: N patients each in a marketing journey whose send is waiting (deferred
-// outside its send window), then every authorization is revoked. For each run: how long from the
-// revocation request until the send was denied (the Decision row the run's activity writes).
-// Also, right after each revocation returns, a probe asks the send gate's decision for that patient
-// now (what any send attempted from then on gets): the time until a send is certainly blocked.
+// outside its send window), then every authorization is revoked, in two phases: first BENCH_STEADY
+// of them at a steady BENCH_STEADY_RATE per second while all N runs are in flight, then the rest in
+// a storm of BENCH_CONCURRENCY clients revoking as fast as they can. For each revocation:
+// - blocked: right after the revocation returns, a probe asks the send gate's decision for that
+//   patient now (what any send attempted from then on gets): the time until a send is certainly blocked;
+// - denied: the time until the run itself has decided its pending send (the Decision row its activity writes).
 // Baseline in the same run: the revocation request itself (durably recorded, runs signalled).
 // Starts its own Temporal dev server, database (haven_bench), SMTP sink, the API (in this process)
 // and a worker process. JSON on stdout.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -26,6 +29,9 @@ import { freshBenchDatabase } from './database.ts';
 
 const N = Number(process.env.BENCH_JOURNEYS ?? 1_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** Revoked first, at a steady rate, while all N runs are in flight; the rest in a storm after. */
+const STEADY = Math.min(N, Number(process.env.BENCH_STEADY ?? 300));
+const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 20);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
@@ -34,6 +40,7 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
     while (next < items.length) await fn(items[next++]!);
   }));
 }
+const sleepUntil = (t: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, t - Date.now())));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const summary = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
@@ -64,12 +71,16 @@ const config = loadConfig(env);
 const api = await createApiProcess(config);
 await api.listen();
 // The worker in its own process, as `npm start` and a deployment run it (not on the API's event loop).
-const worker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../scripts/worker.ts', import.meta.url))], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+// BENCH_WORKER_FLAGS: extra Node flags for it, e.g. `--cpu-prof` to see where its time goes.
+const workerFlags = (process.env.BENCH_WORKER_FLAGS ?? '').split(' ').filter(Boolean);
+const worker = spawn(process.execPath, [...workerFlags, '--import', 'tsx', fileURLToPath(new URL('../scripts/worker.ts', import.meta.url))], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 const workerExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
 await new Promise<void>((resolve, reject) => {
   worker.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
   worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('haven worker: ready') && resolve());
 });
+const workerRss = async () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
+const workerRssMbIdle = await workerRss();
 const base = `http://127.0.0.1:${port}`;
 const apiKey = await createApiKey(api.db, `bench-${randomUUID().slice(0, 8)}`, 'admin');
 const post = async (p: string, body?: unknown) => {
@@ -129,42 +140,72 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
 
-  const requested = new Map<string, number>();
-  const recorded: number[] = [];
-  const probed: number[] = [];
-  let probesAllowed = 0;
+  // Memory the worker needs to keep every waiting run cached (see HAVEN_WORKER_CACHED_RUNS).
+  const workerRssMb = await workerRss();
   const step = { purpose: 'MARKETING', usesPhi: true, thirdPartyRemuneration: 'none', stream: 'broadcast', channel: 'email', fields: ['patient.givenName'] };
-  const revokeStart = Date.now();
-  await pool(patients, CONCURRENCY, async (p) => {
-    const t = Date.now();
-    requested.set(p.id, t);
-    await post(`/api/patients/${p.id}/authorizations/${p.authorization}/revoke`, { source: 'bench' });
-    recorded.push(Date.now() - t);
-    if (decide(step, await loadConsentFacts(api.db, p.id), config.consent, new Date()).allow) probesAllowed++;
-    probed.push(Date.now() - t);
-  });
-  log('all revoked; waiting for every pending send to be denied');
-  let blocked: { patientId: string; at: Date }[] = [];
-  for (;;) {
-    blocked = await api.db.decision.findMany({ where: { phase: 'send', allow: false, reasons: { has: 'AUTHORIZATION_REVOKED' } }, select: { patientId: true, at: true } });
-    if (blocked.length >= N || Date.now() - revokeStart > 300_000) break;
-    await new Promise((r) => setTimeout(r, 250));
+
+  /** Revokes each patient's authorization (`schedule` says when), probes the gate, then waits until every run has denied its send. */
+  async function revoke(group: typeof patients, schedule: (tasks: (() => Promise<void>)[]) => Promise<void>, label: string) {
+    const requested = new Map<string, number>();
+    const recorded: number[] = [];
+    const probed: number[] = [];
+    let probesAllowed = 0;
+    const began = Date.now();
+    await schedule(
+      group.map((p) => async () => {
+        const t = Date.now();
+        requested.set(p.id, t);
+        await post(`/api/patients/${p.id}/authorizations/${p.authorization}/revoke`, { source: 'bench' });
+        recorded.push(Date.now() - t);
+        if (decide(step, await loadConsentFacts(api.db, p.id), config.consent, new Date()).allow) probesAllowed++;
+        probed.push(Date.now() - t);
+      }),
+    );
+    const seconds = (Date.now() - began) / 1_000;
+    log(`${label}: ${group.length} revoked in ${seconds.toFixed(1)} s; waiting for every pending send to be denied`);
+    let blocked: { patientId: string; at: Date }[] = [];
+    for (;;) {
+      blocked = await api.db.decision.findMany({
+        where: { phase: 'send', allow: false, reasons: { has: 'AUTHORIZATION_REVOKED' }, patientId: { in: [...requested.keys()] } },
+        select: { patientId: true, at: true },
+      });
+      if (blocked.length >= group.length || Date.now() - began > 300_000) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const denied = blocked.map((b) => b.at.getTime() - requested.get(b.patientId)!);
+    return {
+      revocations: group.length,
+      revocationsPerSecond: +(group.length / seconds).toFixed(1),
+      baselineRevocationRecordedMs: summary(recorded),
+      revocationToSendBlockedMs: summary(probed),
+      probesAllowedAfterRevocation: probesAllowed,
+      revocationToSendDeniedMs: summary(denied),
+      ratioDeniedP99ToBaselineP99: +(summary(denied).p99 / summary(recorded).p99).toFixed(2),
+      allDeniedSeconds: +((Math.max(...blocked.map((b) => b.at.getTime())) - began) / 1_000).toFixed(1),
+    };
   }
-  const blockMs = blocked.map((b) => b.at.getTime() - requested.get(b.patientId)!);
+
+  // Steady: revocations arriving on their own schedule (open loop), every run still in flight.
+  const steadyGroup = patients.slice(0, STEADY);
+  const atSteadyRate = (tasks: (() => Promise<void>)[]) => {
+    const t0 = Date.now();
+    return Promise.all(tasks.map(async (task, i) => (await sleepUntil(t0 + (i * 1_000) / STEADY_RATE), task()))).then(() => undefined);
+  };
+  const steady = { ratePerSecond: STEADY_RATE, ...(await revoke(steadyGroup, atSteadyRate, 'steady')) };
+  // Storm: the rest revoked as fast as CONCURRENCY clients can, beyond what this machine absorbs.
+  const stormGroup = patients.slice(STEADY);
+  const storm = { concurrency: CONCURRENCY, ...(await revoke(stormGroup, (tasks) => pool(tasks, CONCURRENCY, (task) => task()), 'storm')) };
+
   const sent = inbox.messages.filter((m) => m.subject === 'Wellness program').length; // not the authorization copies
   const result = {
     node: process.version,
-    journeys: N,
-    concurrency: CONCURRENCY,
+    journeysInFlight: N,
+    workerMemory: { idleRssMb: workerRssMbIdle, rssMbWithAllRunsCached: workerRssMb, kbPerCachedRun: Math.round(((workerRssMb - workerRssMbIdle) * 1024) / N) },
     enrollment: { seconds: +enrollSeconds.toFixed(1), perSecond: +(N / enrollSeconds).toFixed(1) },
-    baselineRevocationRecordedMs: summary(recorded),
-    revocationToSendBlockedMs: summary(probed),
-    probesAllowedAfterRevocation: probesAllowed,
-    revocationToSendDeniedMs: summary(blockMs),
-    ratioP99ToBaselineP99: +(summary(blockMs).p99 / summary(recorded).p99).toFixed(2),
-    allRevokedAndDeniedSeconds: +((Math.max(...blocked.map((b) => b.at.getTime())) - revokeStart) / 1_000).toFixed(1),
+    steady,
+    storm,
     emailsSent: sent,
-    goal: 'p99 revocation → pending sends blocked < 1000 ms (blocked: any send from then on is denied; denied: the run itself has decided its pending send)',
+    goal: 'p99 revocation → pending sends blocked < 1000 ms. Blocked: any send from then on is denied (the probe asks the gate right after the revocation returns). Denied: the run itself has decided its pending send.',
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {

@@ -76,7 +76,7 @@ export async function createApiProcess(config: HavenConfig, options: { logger?: 
 export async function createWorkerProcess(config: HavenConfig, options: { workflowBundle?: WorkflowBundleWithSourceMap } = {}) {
   const { db } = openDatabase(config);
   const mailer = createSmtpMailer(config.smtp.url);
-  const deliverJourneyEmail = createJourneyEmailSender({
+  const journeyEmail = createJourneyEmailSender({
     db,
     mailer,
     tracking: createTrackingTokens(config.trackingKeys),
@@ -94,7 +94,7 @@ export async function createWorkerProcess(config: HavenConfig, options: { workfl
   const journeys = createJourneyService({ db, temporal, temporalSettings: config.temporal, defaultTimeZone: config.defaultTimeZone, consent: config.consent });
   const webhooks = { secret: config.webhooks.secret, ...(config.webhooks.caFile ? { ca: readFileSync(config.webhooks.caFile, 'utf8') } : {}) };
   const copies = { db, mailer, from: config.smtp.from, messageIdDomain: config.smtp.messageIdDomain, consent: config.consent };
-  const activities = createActivities({ db, deliverJourneyEmail, journeys, webhooks, consent: config.consent, copies });
+  const activities = createActivities({ db, journeyEmail, journeys, webhooks, consent: config.consent, copies });
   const workers = await createJourneyWorkers(config.temporal, activities, dataConverter, options.workflowBundle);
   return {
     /** Runs until `shutdown()`; then releases the mail pool and the database. */

@@ -16,6 +16,9 @@ export interface DeliverEmailRequest extends NodeRequest {
   idempotencyKey: string;
 }
 
+/** What a reconsidered send comes to without sending: refused, still held, or free to go now. */
+export type ReconsideredSend = Extract<SendResult, { status: 'denied' | 'deferred' }> | { status: 'proceed' };
+
 export interface DeliveryActivities {
   deliverEmail(request: DeliverEmailRequest): Promise<SendResult>;
 }
@@ -25,6 +28,11 @@ export interface JourneyActivities {
   evaluateNode(request: NodeRequest & { visits: Record<string, number> }): Promise<EvaluationResult>;
   updatePatient(request: NodeRequest & { visits: Record<string, number> }): Promise<void>;
   callWebhook(request: NodeRequest & { idempotencyKey: string }): Promise<void>;
+  /**
+   * Run as a local activity when a deferred send's consent changed: the gate's early look and the
+   * send window only, so a revocation ends the wait within the same workflow task.
+   */
+  reconsiderSend(request: DeliverEmailRequest): Promise<ReconsideredSend>;
   recordGoal(request: { enrollmentId: string; path: string[] }): Promise<void>;
   markEnrollmentEnded(request: { enrollmentId: string; outcome: Outcome | 'failed' }): Promise<void>;
 }

@@ -4,7 +4,8 @@
 // drive it directly. A patient's whole journey state is the plain JSON value below, so one
 // workflow could advance many of them (cohorts).
 import { durationToMs } from './duration.ts';
-import { nodePorts, type EngagementType, type JourneyDefinition, type JourneyNode, type NodeOf } from './schema.ts';
+import { nodePorts } from './ports.ts';
+import type { EngagementType, JourneyDefinition, JourneyNode, NodeOf } from './schema.ts';
 
 export type Outcome = 'completed' | 'exited' | 'converted' | 'stopped';
 
@@ -23,7 +24,9 @@ export type EvaluationResult = { ok: true; value: boolean | number } | { ok: fal
 type EffectKind = 'send' | 'evaluate' | 'update_patient' | 'webhook';
 
 export type Awaiting =
-  | { kind: EffectKind; nodeId: string; visit: number }
+  | { kind: Exclude<EffectKind, 'send'>; nodeId: string; visit: number }
+  /** `reconsider`: a deferred send whose consent changed, decided again before its time. */
+  | { kind: 'send'; nodeId: string; visit: number; reconsider?: boolean }
   /** A timer: at `until`, follow `port` (or, for a deferred send, try the send again). */
   | { kind: 'timer'; nodeId: string; until: number; port: string }
   | { kind: 'deferred_send'; nodeId: string; visit: number; until: number };
@@ -62,7 +65,11 @@ export type JourneyInput =
   | { type: 'stop'; at: number };
 
 export type Command =
-  | { type: 'send_email'; nodeId: string; visit: number; template: string }
+  /**
+   * `reconsider`: the send was waiting (deferred) when the patient's consent changed; the gate and
+   * the send window can answer at once, so the full send need not run unless they let it through.
+   */
+  | { type: 'send_email'; nodeId: string; visit: number; template: string; reconsider?: boolean }
   | { type: 'evaluate'; nodeId: string; visit: number }
   | { type: 'update_patient'; nodeId: string; visit: number }
   | { type: 'webhook'; nodeId: string; visit: number }
@@ -131,7 +138,7 @@ export function pendingCommands(journey: CompiledJourney, state: JourneyState): 
   switch (a.kind) {
     case 'send': {
       const node = journey.nodes.get(a.nodeId) as NodeOf<'send_email'>;
-      return [{ type: 'send_email', nodeId: a.nodeId, visit: a.visit, template: node.template }];
+      return [{ type: 'send_email', nodeId: a.nodeId, visit: a.visit, template: node.template, ...(a.reconsider ? { reconsider: true } : {}) }];
     }
     case 'evaluate':
     case 'update_patient':
@@ -279,7 +286,7 @@ export function advance(journey: CompiledJourney, previous: JourneyState, input:
       case 'consent_changed':
         if (awaiting?.kind === 'deferred_send') {
           note(awaiting.nodeId, 'consent changed: deciding the deferred send again now');
-          state.awaiting = { kind: 'send', nodeId: awaiting.nodeId, visit: awaiting.visit };
+          state.awaiting = { kind: 'send', nodeId: awaiting.nodeId, visit: awaiting.visit, reconsider: true };
         }
         break;
 

@@ -8,7 +8,9 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -53,6 +55,16 @@ const journeyActivities = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumInterval: '1 minute' },
 });
+// Short database work on the journey worker itself: no trip through a task queue, so a run's
+// reaction to a consent change (reconsider the send, end) fits in the workflow task that heard it.
+// A local activity that keeps failing gives way to the ordinary path, which retries on its own.
+const localActivities = proxyLocalActivities<Pick<JourneyActivities, 'reconsiderSend' | 'markEnrollmentEnded'>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3 },
+});
+// Runs started before local activities existed replay their history on the old path.
+const RECONSIDER_LOCALLY = 'reconsider-send-locally';
+const END_LOCALLY = 'end-run-locally';
 // A webhook that keeps failing must not stall the journey: give up after a few tries.
 const webhookActivities = proxyActivities<Pick<JourneyActivities, 'callWebhook'>>({
   startToCloseTimeout: '30 seconds',
@@ -133,21 +145,31 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       const at = () => Date.now();
 
       switch (command.type) {
-        case 'complete':
-          await journeyActivities.markEnrollmentEnded({ enrollmentId: input.enrollmentId, outcome: command.outcome });
+        case 'complete': {
+          const end = { enrollmentId: input.enrollmentId, outcome: command.outcome };
+          const ended = patched(END_LOCALLY) && (await localActivities.markEnrollmentEnded(end).then(() => true, localGaveUp));
+          if (!ended) await journeyActivities.markEnrollmentEnded(end);
           await condition(allHandlersFinished);
           return { outcome: command.outcome, visits: state.visits };
+        }
 
         case 'send_email': {
-          let result: SendResult;
+          const request = {
+            ...ids,
+            nodeId: command.nodeId,
+            visit: command.visit,
+            template: command.template,
+            idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
+          };
+          // A deferred send whose consent changed: most often the answer is "denied" or "still
+          // held", which the early look gives without the delivery queue; the full send decides the rest.
+          let result: SendResult | undefined;
+          if (command.reconsider && patched(RECONSIDER_LOCALLY)) {
+            const look = await localActivities.reconsiderSend(request).catch(localGaveUp);
+            if (look && look.status !== 'proceed') result = look;
+          }
           try {
-            result = await delivery.deliverEmail({
-              ...ids,
-              nodeId: command.nodeId,
-              visit: command.visit,
-              template: command.template,
-              idempotencyKey: `${workflowInfo().workflowId}:${command.nodeId}:${command.visit}`,
-            });
+            result ??= await delivery.deliverEmail(request);
           } catch (e) {
             if (!(e instanceof ActivityFailure) || activityErrorType(e) === 'EnrollmentNotFound') throw e;
             result = { status: 'failed' };
@@ -193,6 +215,12 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       }
     }
   }
+}
+
+/** A local activity that failed for good: undefined (take the ordinary path), unless the run is gone. */
+function localGaveUp(e: unknown): undefined {
+  if (!(e instanceof ActivityFailure) || activityErrorType(e) === 'EnrollmentNotFound') throw e;
+  return undefined;
 }
 
 function activityErrorType(e: ActivityFailure): string | undefined {

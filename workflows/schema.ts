@@ -239,25 +239,7 @@ export const JourneyNode = z.union([
 export type JourneyNode = z.infer<typeof JourneyNode>;
 export type NodeOf<T extends NodeType> = Extract<JourneyNode, { type: T }>;
 
-/** The output ports of a node; every port must be connected to exactly one node. */
-export function nodePorts(node: JourneyNode): string[] {
-  switch (node.type) {
-    case 'exit':
-      return [];
-    case 'wait_for_engagement':
-    case 'wait_for_event':
-      return ['matched', 'timeout'];
-    case 'condition':
-    case 'engagement_branch':
-      return ['true', 'false'];
-    case 'split':
-      return node.arms.map((a) => a.name);
-    case 'wait_until':
-      return node.late === 'branch' ? ['next', 'late'] : ['next'];
-    default:
-      return ['next'];
-  }
-}
+export { nodePorts } from './ports.ts';
 
 export const Edge = z.object({ from: Identifier, to: Identifier, port: z.string().default('next') }).strict();
 

@@ -120,7 +120,7 @@ export function timeZoneFor(timeZone: unknown, fallback: string): string {
 }
 
 /** Null when a send may go out now; else "deferred" until the window opens. */
-export function windowDecision(window: SendWindow | undefined, timeZone: string, at: number): SendResult | null {
+export function windowDecision(window: SendWindow | undefined, timeZone: string, at: number): Extract<SendResult, { status: 'deferred' }> | null {
   const opening = window ? nextWindowOpening(window, timeZone, at) : null;
   return opening === null ? null : { status: 'deferred', until: opening, reason: 'outside the send window' };
 }

@@ -2,7 +2,7 @@
 // the logic lives in delivery/, runs/ and journeys/; this file only wires it to the workflow's
 // signatures.
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { AudienceActivities, AuthorizationCopyActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, NodeOf, SendResult } from '../../workflows/index.ts';
+import type { AudienceActivities, AuthorizationCopyActivities, DeliverEmailRequest, DeliveryActivities, JourneyActivities, NodeOf, ReconsideredSend, SendResult } from '../../workflows/index.ts';
 import { recordAudit, type AuditEntry } from '../audit/index.ts';
 import { gate, isCommercial, minimumNecessaryProblems, stepOf, type ConsentSettings } from '../consent/index.ts';
 import { EnrollmentNotFoundError } from '../db/index.ts';
@@ -13,7 +13,11 @@ import { callWebhook, evaluateNode, loadRunFacts, markEnrollmentEnded, recordGoa
 
 export interface ActivityDeps {
   db: PrismaClient;
-  deliverJourneyEmail: (request: DeliverEmailRequest, hooks: SendHooks) => Promise<SendResult>;
+  /** Journey email: the full send, and the early look alone (see `createJourneyEmailSender`). */
+  journeyEmail: {
+    deliver: (request: DeliverEmailRequest, hooks: SendHooks) => Promise<SendResult>;
+    reconsider: (request: DeliverEmailRequest, hooks: SendHooks) => Promise<ReconsideredSend>;
+  };
   consent: ConsentSettings;
   journeys: Pick<JourneyService, 'enrollAudiencePage'>;
   webhooks: WebhookSettings;
@@ -34,6 +38,16 @@ export function createActivities(deps: ActivityDeps): {
       updatePatient: (request) => audited(db, run('patient.update', request), () => final(updatePatient(db, request))),
       callWebhook: (request) => audited(db, run('webhook.call', request), () => final(callWebhook(db, deps.webhooks, request))),
       recordGoal: (request) => audited(db, run('enrollment.goal', request), () => final(recordGoal(db, request))),
+      reconsiderSend: (request) =>
+        audited(
+          db,
+          { ...run('message.reconsider', request), details: { nodeId: request.nodeId, visit: request.visit, idempotencyKey: request.idempotencyKey } },
+          () => final(withSendHooks(deps, request, deps.journeyEmail.reconsider)),
+          (result) => ({
+            outcome: result.status === 'denied' ? 'denied' : 'ok',
+            details: { status: result.status, ...('reason' in result ? { reasons: result.reason } : {}) },
+          }),
+        ),
       markEnrollmentEnded: (request) =>
         audited(db, { ...run('enrollment.end', request), details: { outcome: request.outcome } }, () => markEnrollmentEnded(db, request)),
       enrollAudiencePage: (request) =>
@@ -49,7 +63,7 @@ export function createActivities(deps: ActivityDeps): {
         audited(
           db,
           { ...run('message.deliver', request), details: { nodeId: request.nodeId, visit: request.visit, idempotencyKey: request.idempotencyKey } },
-          () => final(sendWithConsent(deps, request)),
+          () => final(withSendHooks(deps, request, deps.journeyEmail.deliver)),
           (result) => ({
             outcome: result.status === 'denied' || result.status === 'skipped' ? 'denied' : result.status === 'failed' || result.status === 'uncertain' ? 'error' : 'ok',
             details: { status: result.status, ...('reason' in result ? { reasons: result.reason } : {}) },
@@ -99,8 +113,8 @@ async function audited<T>(
   return result;
 }
 
-/** A journey email: minimum-necessary check, then delivery with the consent gate at the hand-off. */
-async function sendWithConsent(deps: ActivityDeps, request: DeliverEmailRequest): Promise<SendResult> {
+/** A journey email: minimum-necessary check, then delivery (or its early look) with the consent gate. */
+async function withSendHooks<T>(deps: ActivityDeps, request: DeliverEmailRequest, send: (request: DeliverEmailRequest, hooks: SendHooks) => Promise<T>): Promise<T | { status: 'denied'; reason: string }> {
   const facts = await loadRunFacts(deps.db, request.enrollmentId);
   const node = facts.definition.nodes.find((n): n is NodeOf<'send_email'> => n.id === request.nodeId && n.type === 'send_email');
   const template = node && facts.definition.templates[node.template];
@@ -111,7 +125,7 @@ async function sendWithConsent(deps: ActivityDeps, request: DeliverEmailRequest)
   if (minimumNecessaryProblems(template, { subject: templateFields(template, 'subject'), body: fields }, node).length) {
     return { status: 'denied', reason: 'MIN_NECESSARY' };
   }
-  return deps.deliverJourneyEmail(request, {
+  return send(request, {
     context: { patient: facts.patient, trigger: facts.trigger },
     commercial: isCommercial(step),
     gate: (tx, moment) =>

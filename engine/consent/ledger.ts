@@ -16,14 +16,20 @@ export async function lockPatient(tx: Tx, patientId: string): Promise<void> {
 }
 
 export async function loadConsentFacts(tx: Tx, patientId: string): Promise<ConsentFacts> {
-  const [patient, authorizations, suppressions, directives, restrictions, unencryptedEmail] = await Promise.all([
-    tx.patient.findUnique({ where: { id: patientId }, select: { email: true, birthDate: true } }),
-    tx.authorization.findMany({ where: { patientId }, include: { ends: true } }),
-    tx.suppression.findMany({ where: { patientId } }),
-    tx.directive.findMany({ where: { patientId } }),
-    tx.restriction.findMany({ where: { patientId } }),
-    tx.unencryptedEmailElection.findMany({ where: { patientId } }),
-  ]);
+  // One query (relation joins): asked at every enrollment and send, and again by every run a consent change reaches.
+  const patient = await tx.patient.findUnique({
+    where: { id: patientId },
+    select: {
+      email: true,
+      birthDate: true,
+      authorizations: { include: { ends: true } },
+      suppressions: true,
+      directives: true,
+      restrictions: true,
+      unencryptedEmailElections: true,
+    },
+  });
+  const { authorizations = [], suppressions = [], directives = [], restrictions = [], unencryptedEmailElections: unencryptedEmail = [] } = patient ?? {};
   return {
     primaryAddress: patient?.email ?? null,
     birthDate: patient?.birthDate ?? null,

@@ -16,6 +16,7 @@ import {
   type DeliverEmailRequest,
   type JourneyDefinition,
   type NodeOf,
+  type ReconsideredSend,
   type SendResult,
 } from '../../workflows/index.ts';
 import { classifySmtpError, describeSmtpError, type Mailer } from './mailer.ts';
@@ -61,8 +62,7 @@ const COUNTED = ['pending', 'submitted', 'accepted', 'uncertain'] as const;
 export function createJourneyEmailSender(deps: DeliveryDeps) {
   const { db, mailer, tracking } = deps;
 
-  return async function deliverJourneyEmail(req: DeliverEmailRequest, hooks: SendHooks): Promise<SendResult> {
-    const now = deps.now?.() ?? Date.now();
+  async function load(req: DeliverEmailRequest) {
     const enrollment = await db.enrollment.findUnique({
       where: { id: req.enrollmentId },
       include: { patient: true, version: true },
@@ -71,18 +71,41 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
     const definition = enrollment.version.definition as unknown as JourneyDefinition;
     const node = definition.nodes.find((n): n is NodeOf<'send_email'> => n.id === req.nodeId && n.type === 'send_email');
     if (!node) throw new Error(`node ${req.nodeId} is not a send_email node of version ${enrollment.version.version}`);
+    const message = await db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
+    return { enrollment, definition, node, message };
+  }
 
-    let message = await db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-    if (!message || message.status === 'pending') {
-      const early = await hooks.gate(db, 'early');
-      if (!early.allow) {
-        if (message) await db.message.updateMany({ where: { id: message.id, status: 'pending' }, data: { status: 'denied', smtpResponse: early.reasons.join(',') } });
-        return { status: 'denied', reason: early.reasons.join(', ') };
-      }
-      // Quiet hours are checked at every attempt that has not handed the message over yet.
-      const held = windowDecision(sendWindowFor(definition, node), timeZoneFor(enrollment.patient.timezone, deps.defaultTimeZone), now);
-      if (held) return held;
+  /**
+   * Before anything is reserved: the early consent look, then quiet hours. Both are asked at every
+   * attempt that has not handed the message over yet; a denial also closes a pending ledger row.
+   */
+  async function earlyLook({ enrollment, definition, node, message }: Awaited<ReturnType<typeof load>>, hooks: SendHooks): Promise<ReconsideredSend> {
+    if (message && message.status !== 'pending') return { status: 'proceed' };
+    const early = await hooks.gate(db, 'early');
+    if (!early.allow) {
+      if (message) await db.message.updateMany({ where: { id: message.id, status: 'pending' }, data: { status: 'denied', smtpResponse: early.reasons.join(',') } });
+      return { status: 'denied', reason: early.reasons.join(', ') };
     }
+    const now = deps.now?.() ?? Date.now();
+    return windowDecision(sendWindowFor(definition, node), timeZoneFor(enrollment.patient.timezone, deps.defaultTimeZone), now) ?? { status: 'proceed' };
+  }
+
+  return {
+    /**
+     * The early look alone, for a deferred send whose patient's consent changed: the run learns at
+     * once whether the send is now refused (the denial is recorded as at any send) or still held,
+     * and runs the full send only when it may go now.
+     */
+    reconsider: async (req: DeliverEmailRequest, hooks: SendHooks): Promise<ReconsideredSend> => earlyLook(await load(req), hooks),
+    deliver: (req: DeliverEmailRequest, hooks: SendHooks) => deliverJourneyEmail(req, hooks),
+  };
+
+  async function deliverJourneyEmail(req: DeliverEmailRequest, hooks: SendHooks): Promise<SendResult> {
+    const loaded = await load(req);
+    const { enrollment, definition, node } = loaded;
+    let { message } = loaded;
+    const look = await earlyLook(loaded, hooks);
+    if (look.status !== 'proceed') return look;
 
     if (!message) {
       // Count and reserve under a per-patient lock, so two journeys cannot both take the last slot.
@@ -197,7 +220,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       // Left `submitted` when the outcome is unknown: the retry will mark it uncertain.
       throw new Error(`email hand-off failed (${description})`);
     }
-  };
+  }
 }
 
 function senderRefusal(sender: SenderIdentity & { retiredAt: Date | null }, policy: SenderPolicy, subject: string): string | undefined {

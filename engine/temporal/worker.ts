@@ -41,7 +41,11 @@ export async function createJourneyWorkers(
     workflowBundle: bundle,
     activities: activities.journey,
     dataConverter,
-    maxCachedWorkflows: 1_000,
+    // Runs kept in memory between their workflow tasks. A run not cached is replayed from its
+    // history when it next wakes (a signal, a timer), so a worker should hold all its waiting runs:
+    // a storm of consent changes reaches them all, and an LRU cache smaller than that set misses on
+    // every one. Unset, the SDK sizes it from the heap (about 600 runs per GiB).
+    ...(process.env.HAVEN_WORKER_CACHED_RUNS ? { maxCachedWorkflows: Number(process.env.HAVEN_WORKER_CACHED_RUNS) } : {}),
   });
   const deliveryWorker = await Worker.create({
     connection,

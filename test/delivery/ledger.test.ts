@@ -63,7 +63,7 @@ function sender(mailer: Mailer) {
 
 /** Delivery as the send activity calls it, with a consent gate that allows (consent is tested elsewhere). */
 function send(mailer: Mailer) {
-  const deliver = sender(mailer);
+  const { deliver } = sender(mailer);
   return async (request: DeliverEmailRequest) => {
     const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: request.enrollmentId }, include: { patient: true } });
     const { patient } = enrollment;

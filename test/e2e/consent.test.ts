@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { localTime } from '../../workflows/index.ts';
+import { stateQuery } from '../../workflows/messages.ts';
 import { build, entry, exit, send } from '../support/build.ts';
 import { eventually, startStack, type Stack } from '../support/stack.ts';
 import { authorizationInput } from '../consent/fixtures.ts';
 import { canary, plant } from '../support/canary.ts';
+import { saveHistory } from '../support/histories.ts';
 
 describe('authorization gates on Temporal', { concurrency: true }, () => {
   let stack: Stack;
@@ -94,7 +96,7 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
     assert.equal(again.body.created, false, 'a replayed revocation is idempotent');
   });
 
-  it('AUTH-07 a revocation reaches a send waiting for its window at once, not when the window opens', async () => {
+  it('AUTH-07 RCC-01 a consent change reaches a send waiting for its window at once: still allowed, it keeps waiting; revoked, it is denied then, not when the window opens', async () => {
     const event = `win.${uid()}`;
     // A window that opened an hour ago in Chicago and closed a minute ago: the send is deferred ~23 h.
     const nowLocal = localTime(Date.now(), 'America/Chicago');
@@ -115,11 +117,31 @@ describe('authorization gates on Temporal', { concurrency: true }, () => {
       const d = await stack.api.temporal.workflow.getHandle(run!.workflowId!).describe();
       return (d.searchAttributes as Record<string, unknown[]>).EnrollmentState?.[0] === 'waiting' ? true : undefined;
     }, 'the send to be deferred');
+    const handle = stack.api.temporal.workflow.getHandle(run!.workflowId!);
+    const activity = async () =>
+      (await stack.api.db.auditEvent.findMany({ where: { objectType: 'enrollment', objectId: run!.enrollmentId! }, orderBy: { seq: 'asc' } })).map(
+        (e) => `${e.action} ${e.outcome} ${(e.details as { status?: string }).status ?? ''}`.trim(),
+      );
+    // A consent change that leaves the send allowed: asked again at once, it stays held for its window.
+    const waiting = async () => {
+      const { awaiting } = await handle.query(stateQuery);
+      return awaiting?.kind === 'deferred_send' ? awaiting.until : undefined;
+    };
+    const waitingUntil = await waiting();
+    assert.ok(waitingUntil);
+    const redirected = await stack.request('POST', `/api/patients/${res.body.id}/directives`, { kind: 'redirect', address: `alt-${uid()}@example.test`, source: 'portal' });
+    assert.equal(redirected.body.signalled, 1);
+    await eventually(async () => ((await activity()).includes('message.reconsider ok deferred') ? true : undefined), 'the send to be reconsidered');
+    assert.equal(await waiting(), waitingUntil, 'still waiting for the same opening');
     const t0 = Date.now();
     await stack.request('POST', `/api/patients/${res.body.id}/authorizations/${authorization}/revoke`, { source: 'portal' });
     assert.equal((await result(run!.workflowId!)).outcome, 'completed');
     assert.ok(Date.now() - t0 < 15_000, 'ended within seconds of the revocation');
     assert.deepEqual((await decisions(res.body.id)).filter((d) => d.phase === 'send').map((d) => d.reasons), [['AUTHORIZATION_REVOKED']]);
+    // The audit trail of the run: one send attempt (held), two reconsiderations, the end; nothing sent.
+    assert.deepEqual(await activity(), ['message.deliver ok deferred', 'message.reconsider ok deferred', 'message.reconsider denied denied', 'enrollment.end ok']);
+    assert.equal(await stack.api.db.message.count({ where: { patientId: res.body.id } }), 0);
+    await saveHistory('revoked-while-deferred', stack, run!.workflowId!);
   });
 
   it('MKT-05 paid marketing without the remuneration statement is denied; the patient is not even enrolled', async () => {

@@ -110,6 +110,21 @@ describe('journey interpreter: sends and engagement waits', () => {
     assert.deepEqual(retried.commands, [{ type: 'send_email', nodeId: 'welcome', visit: 1, template: 'welcome' }]);
   });
 
+  it('AUTH-07 a consent change asks for a deferred send again at once, marked for reconsideration; a send not waiting is left alone', () => {
+    const deferred = run(welcome, [start, sent('welcome', T0, 1, { status: 'deferred', until: T0 + 3_600_000, reason: 'outside the send window' })]);
+    const changed = advance(welcome, deferred.state, { type: 'consent_changed', at: T0 + 60_000 });
+    assert.deepEqual(changed.commands, [{ type: 'send_email', nodeId: 'welcome', visit: 1, template: 'welcome', reconsider: true }]);
+    assert.deepEqual(pendingCommands(welcome, changed.state), changed.commands, 'kept across continue-as-new');
+    // Still not allowed now: deferred again, and a later tick asks for the ordinary send.
+    const again = advance(welcome, changed.state, sent('welcome', T0 + 60_000, 1, { status: 'deferred', until: T0 + 3_600_000, reason: 'outside the send window' }));
+    assert.deepEqual(again.commands, [{ type: 'wait', nodeId: 'welcome', until: T0 + 3_600_000 }]);
+    const denied = advance(welcome, changed.state, sent('welcome', T0 + 60_000, 1, { status: 'denied', reason: 'AUTHORIZATION_REVOKED' }));
+    assert.equal(denied.state.cursor, 'opened');
+    assert.equal(denied.state.sent.welcome, undefined);
+    const waiting = run(welcome, [start, sent('welcome', T0, 1, accepted)]);
+    assert.deepEqual(advance(welcome, waiting.state, { type: 'consent_changed', at: T0 + 1 }).commands, waiting.commands);
+  });
+
   it('a skipped send (frequency cap) moves on without recording a message', () => {
     const step = run(welcome, [start, sent('welcome', T0, 1, { status: 'skipped', reason: 'frequency cap' })]);
     assert.equal(step.state.cursor, 'opened');
