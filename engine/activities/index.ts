@@ -126,6 +126,7 @@ async function withSendHooks<T>(deps: ActivityDeps, request: DeliverEmailRequest
     return { status: 'denied', reason: 'MIN_NECESSARY' };
   }
   return send(request, {
+    run: { enrollmentId: facts.enrollment.id, patientId: facts.enrollment.patientId, version: facts.enrollment.version, definition: facts.definition, timeZone: facts.timeZone },
     context: { patient: facts.patient, trigger: facts.trigger },
     commercial: isCommercial(step),
     gate: (tx, moment) =>

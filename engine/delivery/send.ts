@@ -6,7 +6,7 @@
 // moves pending → submitted → accepted | failed | uncertain (or denied), so an activity retry after
 // a crash or an unclear SMTP outcome never sends a second copy.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { EnrollmentNotFoundError, type Prisma, type PrismaClient } from '../db/index.ts';
+import type { Prisma, PrismaClient } from '../db/index.ts';
 import {
   capDecision,
   durationToMs,
@@ -43,6 +43,8 @@ export interface DeliveryDeps {
 
 /** What the caller (the send activity) supplies for one message. */
 export interface SendHooks {
+  /** The run as the caller loaded it (the sender does not read the enrollment again). */
+  run: { enrollmentId: string; patientId: string; version: number; definition: JourneyDefinition; timeZone: string | null };
   /** Template data: declared fields only. */
   context: RenderContext;
   /** Commercial under CAN-SPAM (CS-01): gets the footer and one-click unsubscribe. */
@@ -62,24 +64,18 @@ const COUNTED = ['pending', 'submitted', 'accepted', 'uncertain'] as const;
 export function createJourneyEmailSender(deps: DeliveryDeps) {
   const { db, mailer, tracking } = deps;
 
-  async function load(req: DeliverEmailRequest) {
-    const enrollment = await db.enrollment.findUnique({
-      where: { id: req.enrollmentId },
-      include: { patient: true, version: true },
-    });
-    if (!enrollment) throw new EnrollmentNotFoundError();
-    const definition = enrollment.version.definition as unknown as JourneyDefinition;
-    const node = definition.nodes.find((n): n is NodeOf<'send_email'> => n.id === req.nodeId && n.type === 'send_email');
-    if (!node) throw new Error(`node ${req.nodeId} is not a send_email node of version ${enrollment.version.version}`);
+  async function load(req: DeliverEmailRequest, { run }: SendHooks) {
+    const node = run.definition.nodes.find((n): n is NodeOf<'send_email'> => n.id === req.nodeId && n.type === 'send_email');
+    if (!node) throw new Error(`node ${req.nodeId} is not a send_email node of version ${run.version}`);
     const message = await db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-    return { enrollment, definition, node, message };
+    return { run, definition: run.definition, node, message };
   }
 
   /**
    * Before anything is reserved: the early consent look, then quiet hours. Both are asked at every
    * attempt that has not handed the message over yet; a denial also closes a pending ledger row.
    */
-  async function earlyLook({ enrollment, definition, node, message }: Awaited<ReturnType<typeof load>>, hooks: SendHooks): Promise<ReconsideredSend> {
+  async function earlyLook({ run, definition, node, message }: Awaited<ReturnType<typeof load>>, hooks: SendHooks): Promise<ReconsideredSend> {
     if (message && message.status !== 'pending') return { status: 'proceed' };
     const early = await hooks.gate(db, 'early');
     if (!early.allow) {
@@ -87,7 +83,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       return { status: 'denied', reason: early.reasons.join(', ') };
     }
     const now = deps.now?.() ?? Date.now();
-    return windowDecision(sendWindowFor(definition, node), timeZoneFor(enrollment.patient.timezone, deps.defaultTimeZone), now) ?? { status: 'proceed' };
+    return windowDecision(sendWindowFor(definition, node), timeZoneFor(run.timeZone, deps.defaultTimeZone), now) ?? { status: 'proceed' };
   }
 
   return {
@@ -96,13 +92,13 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
      * once whether the send is now refused (the denial is recorded as at any send) or still held,
      * and runs the full send only when it may go now.
      */
-    reconsider: async (req: DeliverEmailRequest, hooks: SendHooks): Promise<ReconsideredSend> => earlyLook(await load(req), hooks),
+    reconsider: async (req: DeliverEmailRequest, hooks: SendHooks): Promise<ReconsideredSend> => earlyLook(await load(req, hooks), hooks),
     deliver: (req: DeliverEmailRequest, hooks: SendHooks) => deliverJourneyEmail(req, hooks),
   };
 
   async function deliverJourneyEmail(req: DeliverEmailRequest, hooks: SendHooks): Promise<SendResult> {
-    const loaded = await load(req);
-    const { enrollment, definition, node } = loaded;
+    const loaded = await load(req, hooks);
+    const { run, definition, node } = loaded;
     let { message } = loaded;
     const look = await earlyLook(loaded, hooks);
     if (look.status !== 'proceed') return look;
@@ -111,13 +107,13 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       // Count and reserve under a per-patient lock, so two journeys cannot both take the last slot.
       const cap = definition.rules.frequencyCap;
       const reserved = await db.$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${enrollment.patientId}))`;
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${run.patientId}))`;
         const again = await tx.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
         if (again) return again;
         if (cap) {
           const lockedAt = deps.now?.() ?? Date.now(); // after the lock: rows reserved meanwhile count
           const recent = await tx.message.findMany({
-            where: { patientId: enrollment.patientId, status: { in: [...COUNTED] }, createdAt: { gt: new Date(lockedAt - durationToMs(cap.per)!) } },
+            where: { patientId: run.patientId, status: { in: [...COUNTED] }, createdAt: { gt: new Date(lockedAt - durationToMs(cap.per)!) } },
             select: { createdAt: true },
           });
           const held = capDecision(cap, recent.map((m) => m.createdAt.getTime()), lockedAt);
@@ -126,8 +122,8 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
         return tx.message.create({
           data: {
             idempotencyKey: req.idempotencyKey,
-            enrollmentId: enrollment.id,
-            patientId: enrollment.patientId,
+            enrollmentId: run.enrollmentId,
+            patientId: run.patientId,
             nodeId: req.nodeId,
             visit: req.visit,
             trackingId: newTrackingId(randomBytes),
@@ -150,7 +146,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
     if (message.status !== 'pending') return { status: message.status };
 
     const template = definition.templates[req.template];
-    if (!template) throw new Error(`template missing from published version ${enrollment.version.version}`);
+    if (!template) throw new Error(`template missing from published version ${run.version}`);
     const rendered = await renderTemplate(template, hooks.context);
     const base = `${deps.publicUrl}/t`;
     const tracked = addTracking(rendered, {
@@ -174,7 +170,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
     // Decide and claim in one transaction: only one attempt can move the row out of `pending`,
     // and only with consent as it stands at that moment.
     const claim = await db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${enrollment.patientId}))`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${run.patientId}))`;
       const decision = await hooks.gate(tx, 'final');
       if (!decision.allow || !decision.address) {
         await tx.message.updateMany({ where: { id: messageId, status: 'pending' }, data: { status: 'denied', smtpResponse: decision.reasons.join(',') } });

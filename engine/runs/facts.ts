@@ -4,6 +4,8 @@ import { EnrollmentNotFoundError, type PrismaClient } from '../db/index.ts';
 export interface RunFacts extends EnrollmentFacts {
   definition: JourneyDefinition;
   enrollment: { id: string; ref: string; journeyId: string; patientId: string; version: number };
+  /** The patient's own time zone, for send windows (null: the deployment's default). */
+  timeZone: string | null;
 }
 
 type PatientRow = { givenName: string | null; familyName: string | null; timezone: string | null; tags: string[]; attributes: unknown };
@@ -39,6 +41,7 @@ export async function loadRunFacts(db: PrismaClient, enrollmentId: string): Prom
       patientId: enrollment.patientId,
       version: enrollment.version.version,
     },
+    timeZone: enrollment.patient.timezone,
     trigger: pickDeclared(definition.data.trigger, eventData),
     patient: patientFacts(enrollment.patient, definition.data.patient),
     key: enrollment.key,

@@ -9,7 +9,7 @@ import { openDatabase } from '../../engine/runtime.ts';
 import { startDevInbox, type DevInbox } from '../../engine/devinbox/index.ts';
 import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens, type Mailer } from '../../engine/delivery/index.ts';
 import { newPatientRef } from '../../engine/patients/index.ts';
-import { validateJourney, type DeliverEmailRequest } from '../../workflows/index.ts';
+import { validateJourney, type DeliverEmailRequest, type JourneyDefinition } from '../../workflows/index.ts';
 import { followUpJourney } from '../support/journeys.ts';
 import { reply, startDroppingPeer, startPeer } from '../support/smtp-peers.ts';
 
@@ -65,9 +65,10 @@ function sender(mailer: Mailer) {
 function send(mailer: Mailer) {
   const { deliver } = sender(mailer);
   return async (request: DeliverEmailRequest) => {
-    const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: request.enrollmentId }, include: { patient: true } });
-    const { patient } = enrollment;
+    const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: request.enrollmentId }, include: { patient: true, version: true } });
+    const { patient, version } = enrollment;
     return deliver(request, {
+      run: { enrollmentId: enrollment.id, patientId: patient.id, version: version.version, definition: version.definition as unknown as JourneyDefinition, timeZone: patient.timezone },
       context: { patient: { givenName: patient.givenName, familyName: patient.familyName } },
       commercial: false,
       gate: async () => ({ allow: true, reasons: ['NO_AUTHORIZATION_NEEDED'], address: patient.email }),
