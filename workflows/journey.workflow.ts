@@ -62,9 +62,9 @@ const localActivities = proxyLocalActivities<Pick<JourneyActivities, 'reconsider
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3 },
 });
-// Runs started before local activities existed replay their history on the old path.
-const RECONSIDER_LOCALLY = 'reconsider-send-locally';
-const END_LOCALLY = 'end-run-locally';
+// Runs started before local activities existed replay their history on the old path. One patch
+// for both uses: each patch a run meets costs a marker and a search-attribute write.
+const LOCAL_ACTIVITIES = 'local-activities';
 // A webhook that keeps failing must not stall the journey: give up after a few tries.
 const webhookActivities = proxyActivities<Pick<JourneyActivities, 'callWebhook'>>({
   startToCloseTimeout: '30 seconds',
@@ -120,6 +120,14 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
 
   async function run(): Promise<JourneyWorkflowResult> {
     let shown = '';
+    const show = (cursor: string | null, enrollmentState: string) => {
+      if (`${cursor}/${enrollmentState}` === shown) return;
+      shown = `${cursor}/${enrollmentState}`;
+      upsertSearchAttributes([
+        { key: JourneyNodeKey, value: cursor ?? 'start' },
+        { key: EnrollmentStateKey, value: enrollmentState },
+      ]);
+    };
     for (;;) {
       // Signals first: a stop or an exit event must act before the next effect runs.
       if (inbox.length) {
@@ -129,13 +137,9 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       const { state } = step;
       const command = step.commands.find((c) => c.type !== 'record_goal');
       const enrollmentState = state.outcome ?? (command?.type === 'wait' ? 'waiting' : 'active');
-      if (`${state.cursor}/${enrollmentState}` !== shown) {
-        shown = `${state.cursor}/${enrollmentState}`;
-        upsertSearchAttributes([
-          { key: JourneyNodeKey, value: state.cursor ?? 'start' },
-          { key: EnrollmentStateKey, value: enrollmentState },
-        ]);
-      }
+      // A reconsidered send is mostly settled within this workflow task: it shows as active only
+      // if it goes on to the full send (below), sparing the visibility store a write per run.
+      if (!(command?.type === 'send_email' && command.reconsider)) show(state.cursor, enrollmentState);
       if (!command) throw ApplicationFailure.nonRetryable('journey interpreter is stuck', 'InterpreterStuck');
       if (command.type !== 'complete' && workflowInfo().continueAsNewSuggested) {
         // Between commands the whole run is in `state`: a pending effect is issued again on resume.
@@ -147,7 +151,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       switch (command.type) {
         case 'complete': {
           const end = { enrollmentId: input.enrollmentId, outcome: command.outcome };
-          const ended = patched(END_LOCALLY) && (await localActivities.markEnrollmentEnded(end).then(() => true, localGaveUp));
+          const ended = patched(LOCAL_ACTIVITIES) && (await localActivities.markEnrollmentEnded(end).then(() => true, localGaveUp));
           if (!ended) await journeyActivities.markEnrollmentEnded(end);
           await condition(allHandlersFinished);
           return { outcome: command.outcome, visits: state.visits };
@@ -164,10 +168,11 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
           // A deferred send whose consent changed: most often the answer is "denied" or "still
           // held", which the early look gives without the delivery queue; the full send decides the rest.
           let result: SendResult | undefined;
-          if (command.reconsider && patched(RECONSIDER_LOCALLY)) {
+          if (command.reconsider && patched(LOCAL_ACTIVITIES)) {
             const look = await localActivities.reconsiderSend(request).catch(localGaveUp);
             if (look && look.status !== 'proceed') result = look;
           }
+          if (!result) show(state.cursor, 'active');
           try {
             result ??= await delivery.deliverEmail(request);
           } catch (e) {
