@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../engine/config.ts';
 import { openDatabase } from '../../engine/runtime.ts';
 import { startDevInbox, type DevInbox } from '../../engine/devinbox/index.ts';
-import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens, type Mailer } from '../../engine/delivery/index.ts';
+import { createJourneyEmailSender, createSmtpMailer, createTrackingTokens, type Mailer, type SendHooks } from '../../engine/delivery/index.ts';
 import { newPatientRef } from '../../engine/patients/index.ts';
 import { validateJourney, type DeliverEmailRequest, type JourneyDefinition } from '../../workflows/index.ts';
 import { followUpJourney } from '../support/journeys.ts';
@@ -61,19 +61,25 @@ function sender(mailer: Mailer) {
   });
 }
 
-/** Delivery as the send activity calls it, with a consent gate that allows (consent is tested elsewhere). */
+type Gate = SendHooks['gate'];
+const allow: Gate = async () => ({ allow: true, reasons: ['NO_AUTHORIZATION_NEEDED'] });
+
+/** The hooks the send activity passes, with a given consent gate (consent is tested elsewhere). */
+async function hooksFor(request: DeliverEmailRequest, gate: Gate = allow): Promise<SendHooks> {
+  const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: request.enrollmentId }, include: { patient: true, version: true } });
+  const { patient, version } = enrollment;
+  return {
+    run: { enrollmentId: enrollment.id, patientId: patient.id, version: version.version, definition: version.definition as unknown as JourneyDefinition, timeZone: patient.timezone },
+    context: { patient: { givenName: patient.givenName, familyName: patient.familyName } },
+    commercial: false,
+    gate: async (tx, moment) => ({ ...(await gate(tx, moment)), address: patient.email }),
+  };
+}
+
+/** Delivery as the send activity calls it, with a consent gate that allows. */
 function send(mailer: Mailer) {
   const { deliver } = sender(mailer);
-  return async (request: DeliverEmailRequest) => {
-    const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: request.enrollmentId }, include: { patient: true, version: true } });
-    const { patient, version } = enrollment;
-    return deliver(request, {
-      run: { enrollmentId: enrollment.id, patientId: patient.id, version: version.version, definition: version.definition as unknown as JourneyDefinition, timeZone: patient.timezone },
-      context: { patient: { givenName: patient.givenName, familyName: patient.familyName } },
-      commercial: false,
-      gate: async () => ({ allow: true, reasons: ['NO_AUTHORIZATION_NEEDED'], address: patient.email }),
-    });
-  };
+  return async (request: DeliverEmailRequest) => deliver(request, await hooksFor(request));
 }
 
 describe('the sent-ledger (INV-5)', () => {
@@ -170,6 +176,37 @@ describe('the sent-ledger (INV-5)', () => {
       deferring.close();
       await peer.close();
     }
+  });
+
+  it('AUTH-07 a reconsidered send only asks: denied, it closes the pending row and sends nothing; allowed, it is held outside its window and free to go inside it', async () => {
+    const { email, request } = await enrollmentFixture();
+    const { reconsider } = sender(mailer);
+    // Inside its window and still allowed: free to go, and nothing is reserved or sent by asking.
+    assert.deepEqual(await reconsider(request, await hooksFor(request)), { status: 'proceed' });
+    assert.equal(await db.message.count({ where: { idempotencyKey: request.idempotencyKey } }), 0);
+    // A message left pending by an SMTP retry, then consent is withdrawn: denied, and the row says so.
+    const peer = await startPeer({ onRcptTo: (_a, _s, cb) => cb(reply(451, '4.3.0 try again later')) });
+    const deferring = createSmtpMailer(`smtp://127.0.0.1:${peer.port}`);
+    try {
+      await assert.rejects(send(deferring)(request), /SMTP/);
+    } finally {
+      deferring.close();
+      await peer.close();
+    }
+    const revoked: Gate = async () => ({ allow: false, reasons: ['AUTHORIZATION_REVOKED'] });
+    assert.deepEqual(await reconsider(request, await hooksFor(request, revoked)), { status: 'denied', reason: 'AUTHORIZATION_REVOKED' });
+    const row = await db.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
+    assert.equal(row.status, 'denied');
+    assert.equal(row.smtpResponse, 'AUTHORIZATION_REVOKED');
+    // Outside its window (it closed a minute ago, in UTC): held until it opens, still without sending.
+    const m = new Date().getUTCHours() * 60 + new Date().getUTCMinutes();
+    const hhmm = (x: number) => `${String(Math.floor(((x + 1440) % 1440) / 60)).padStart(2, '0')}:${String((x + 1440) % 60).padStart(2, '0')}`;
+    const other = await enrollmentFixture(undefined, (d) => (d.rules.sendWindow = { start: hhmm(m - 60), end: hhmm(m - 1) }));
+    const held = await reconsider(other.request, await hooksFor(other.request));
+    assert.equal(held.status, 'deferred');
+    assert.ok(held.status === 'deferred' && held.until > Date.now() + 22 * 3_600_000, 'until the window opens tomorrow');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(inbox.messages.filter((m) => m.envelope.to.includes(email) || m.envelope.to.includes(other.email)).length, 0);
   });
 
   it('a 5xx refusal marks the message failed without retrying or quoting the address', async () => {
