@@ -15,6 +15,8 @@ export interface HavenConfig {
     taskQueue: string;
     deliveryTaskQueue: string;
     uiUrl: string;
+    /** Journey runs a worker keeps cached (HAVEN_WORKER_CACHED_RUNS); unset: the SDK's heap-based default. */
+    cachedRuns?: number;
   };
   smtp: {
     url: string;
@@ -163,7 +165,15 @@ export function temporalConfig(env: NodeJS.ProcessEnv = process.env): HavenConfi
     taskQueue: env.HAVEN_TASK_QUEUE ?? 'haven-journeys',
     deliveryTaskQueue: env.HAVEN_DELIVERY_TASK_QUEUE ?? 'haven-delivery',
     uiUrl: (env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').replace(/\/$/, ''),
+    ...(env.HAVEN_WORKER_CACHED_RUNS ? { cachedRuns: cachedRuns(env.HAVEN_WORKER_CACHED_RUNS) } : {}),
   };
+}
+
+function cachedRuns(text: string): number {
+  const n = Number(text);
+  // 0 would turn the cache off and replay every run at every step; 1 is refused by the SDK.
+  if (!Number.isInteger(n) || n < 2) throw new Error('HAVEN_WORKER_CACHED_RUNS: a whole number of runs, at least 2');
+  return n;
 }
 
 /** `NAME=k2:<base64 secret>,k1:<base64 secret>` — at least 32 bytes each, newest first. */

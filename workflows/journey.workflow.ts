@@ -139,7 +139,9 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       const enrollmentState = state.outcome ?? (command?.type === 'wait' ? 'waiting' : 'active');
       // A reconsidered send is mostly settled within this workflow task: it shows as active only
       // if it goes on to the full send (below), sparing the visibility store a write per run.
-      if (!(command?.type === 'send_email' && command.reconsider)) show(state.cursor, enrollmentState);
+      // (Asked here, before anything else this task does, so old runs replay their old order.)
+      const reconsider = command?.type === 'send_email' && !!command.reconsider && patched(LOCAL_ACTIVITIES);
+      if (!reconsider) show(state.cursor, enrollmentState);
       if (!command) throw ApplicationFailure.nonRetryable('journey interpreter is stuck', 'InterpreterStuck');
       if (command.type !== 'complete' && workflowInfo().continueAsNewSuggested) {
         // Between commands the whole run is in `state`: a pending effect is issued again on resume.
@@ -168,7 +170,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
           // A deferred send whose consent changed: most often the answer is "denied" or "still
           // held", which the early look gives without the delivery queue; the full send decides the rest.
           let result: SendResult | undefined;
-          if (command.reconsider && patched(LOCAL_ACTIVITIES)) {
+          if (reconsider) {
             const look = await localActivities.reconsiderSend(request).catch(localGaveUp);
             if (look && look.status !== 'proceed') result = look;
           }
@@ -222,9 +224,9 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
   }
 }
 
-/** A local activity that failed for good: undefined (take the ordinary path), unless the run is gone. */
+/** A local activity that failed for good: undefined (take the ordinary path), unless the run is gone or cancelled. */
 function localGaveUp(e: unknown): undefined {
-  if (!(e instanceof ActivityFailure) || activityErrorType(e) === 'EnrollmentNotFound') throw e;
+  if (!(e instanceof ActivityFailure) || isCancellation(e) || activityErrorType(e) === 'EnrollmentNotFound') throw e;
   return undefined;
 }
 

@@ -76,6 +76,8 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
    * attempt that has not handed the message over yet; a denial also closes a pending ledger row.
    */
   async function earlyLook({ run, definition, node, message }: Awaited<ReturnType<typeof load>>, hooks: SendHooks): Promise<ReconsideredSend> {
+    // A row already decided speaks for itself; one handed to SMTP is for the full send to settle.
+    if (message?.status === 'denied') return { status: 'denied', reason: message.smtpResponse ?? 'denied' };
     if (message && message.status !== 'pending') return { status: 'proceed' };
     const early = await hooks.gate(db, 'early');
     if (!early.allow) {

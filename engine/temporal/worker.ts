@@ -14,6 +14,7 @@ export interface WorkerSettings {
   namespace: string;
   taskQueue: string;
   deliveryTaskQueue: string;
+  cachedRuns?: number;
 }
 
 export function bundleJourneyWorkflows(): Promise<WorkflowBundleWithSourceMap> {
@@ -45,7 +46,7 @@ export async function createJourneyWorkers(
     // history when it next wakes (a signal, a timer), so a worker should hold all its waiting runs:
     // a storm of consent changes reaches them all, and an LRU cache smaller than that set misses on
     // every one. Unset, the SDK sizes it from the heap (about 600 runs per GiB).
-    ...(process.env.HAVEN_WORKER_CACHED_RUNS ? { maxCachedWorkflows: Number(process.env.HAVEN_WORKER_CACHED_RUNS) } : {}),
+    ...(settings.cachedRuns ? { maxCachedWorkflows: settings.cachedRuns } : {}),
   });
   const deliveryWorker = await Worker.create({
     connection,

@@ -118,6 +118,8 @@ describe('journey interpreter: sends and engagement waits', () => {
     // Still not allowed now: deferred again, and a later tick asks for the ordinary send.
     const again = advance(welcome, changed.state, sent('welcome', T0 + 60_000, 1, { status: 'deferred', until: T0 + 3_600_000, reason: 'outside the send window' }));
     assert.deepEqual(again.commands, [{ type: 'wait', nodeId: 'welcome', until: T0 + 3_600_000 }]);
+    const due = advance(welcome, again.state, { type: 'tick', at: T0 + 3_600_000 });
+    assert.deepEqual(due.commands, [{ type: 'send_email', nodeId: 'welcome', visit: 1, template: 'welcome' }], 'an ordinary send when the window opens');
     const denied = advance(welcome, changed.state, sent('welcome', T0 + 60_000, 1, { status: 'denied', reason: 'AUTHORIZATION_REVOKED' }));
     assert.equal(denied.state.cursor, 'opened');
     assert.equal(denied.state.sent.welcome, undefined);
