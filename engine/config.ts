@@ -92,7 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig {
     kms: new LocalKms(env.HAVEN_MASTER_KEYS),
     auditKeys: parseKeys(env.HAVEN_AUDIT_KEYS, 'HAVEN_AUDIT_KEYS'),
     auditCheckpointMinutes: Number(env.HAVEN_AUDIT_CHECKPOINT_MINUTES ?? 60),
-    retention: { years: retentionYears(env.HAVEN_RETENTION_YEARS), job: env.HAVEN_RETENTION_JOB !== 'off' },
+    // The database refuses deletions of anything younger than six years anyway; say so at start-up.
+    retention: { years: wholeNumberSetting('HAVEN_RETENTION_YEARS', env.HAVEN_RETENTION_YEARS ?? '6', 6, 'years', ' (45 CFR 164.316(b)(2))'), job: env.HAVEN_RETENTION_JOB !== 'off' },
     breakGlassMinutes: Number(env.HAVEN_BREAK_GLASS_MINUTES ?? 60),
     oidc: oidcConfig(env, port),
     localSignIn: (env.HAVEN_LOCAL_SIGN_IN ?? (env.HAVEN_OIDC_ISSUER ? 'off' : 'on')) === 'on',
@@ -151,11 +152,11 @@ function oidcConfig(env: NodeJS.ProcessEnv, port: number): OidcSettings | null {
   };
 }
 
-function retentionYears(text: string | undefined): number {
-  const years = Number(text ?? 6);
-  // The database refuses deletions of anything younger than six years anyway; say so at start-up.
-  if (!Number.isInteger(years) || years < 6) throw new Error('HAVEN_RETENTION_YEARS: a whole number of years, at least 6 (45 CFR 164.316(b)(2))');
-  return years;
+/** A whole-number setting with a floor: a value below it, or not a whole number, stops start-up with the setting's name. */
+function wholeNumberSetting(name: string, text: string, min: number, unit: string, basis = ''): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}: a whole number of ${unit}, at least ${min}${basis}`);
+  return n;
 }
 
 export function temporalConfig(env: NodeJS.ProcessEnv = process.env): HavenConfig['temporal'] {
@@ -165,15 +166,9 @@ export function temporalConfig(env: NodeJS.ProcessEnv = process.env): HavenConfi
     taskQueue: env.HAVEN_TASK_QUEUE ?? 'haven-journeys',
     deliveryTaskQueue: env.HAVEN_DELIVERY_TASK_QUEUE ?? 'haven-delivery',
     uiUrl: (env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').replace(/\/$/, ''),
-    ...(env.HAVEN_WORKER_CACHED_RUNS ? { cachedRuns: cachedRuns(env.HAVEN_WORKER_CACHED_RUNS) } : {}),
+    // 0 would turn the cache off and replay every run at every step; 1 is refused by the SDK.
+    ...(env.HAVEN_WORKER_CACHED_RUNS ? { cachedRuns: wholeNumberSetting('HAVEN_WORKER_CACHED_RUNS', env.HAVEN_WORKER_CACHED_RUNS, 2, 'runs') } : {}),
   };
-}
-
-function cachedRuns(text: string): number {
-  const n = Number(text);
-  // 0 would turn the cache off and replay every run at every step; 1 is refused by the SDK.
-  if (!Number.isInteger(n) || n < 2) throw new Error('HAVEN_WORKER_CACHED_RUNS: a whole number of runs, at least 2');
-  return n;
 }
 
 /** `NAME=k2:<base64 secret>,k1:<base64 secret>` — at least 32 bytes each, newest first. */
