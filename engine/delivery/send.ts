@@ -68,14 +68,14 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
     const node = run.definition.nodes.find((n): n is NodeOf<'send_email'> => n.id === req.nodeId && n.type === 'send_email');
     if (!node) throw new Error(`node ${req.nodeId} is not a send_email node of version ${run.version}`);
     const message = await db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-    return { run, definition: run.definition, node, message };
+    return { run, node, message };
   }
 
   /**
    * Before anything is reserved: the early consent look, then quiet hours. Both are asked at every
    * attempt that has not handed the message over yet; a denial also closes a pending ledger row.
    */
-  async function earlyLook({ run, definition, node, message }: Awaited<ReturnType<typeof load>>, hooks: SendHooks): Promise<ReconsideredSend> {
+  async function earlyLook({ run, node, message }: Awaited<ReturnType<typeof load>>, hooks: SendHooks): Promise<ReconsideredSend> {
     // A row already decided speaks for itself; one handed to SMTP is for the full send to settle.
     if (message?.status === 'denied') return { status: 'denied', reason: message.smtpResponse ?? 'denied' };
     if (message && message.status !== 'pending') return { status: 'proceed' };
@@ -85,7 +85,7 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
       return { status: 'denied', reason: early.reasons.join(', ') };
     }
     const now = deps.now?.() ?? Date.now();
-    return windowDecision(sendWindowFor(definition, node), timeZoneFor(run.timeZone, deps.defaultTimeZone), now) ?? { status: 'proceed' };
+    return windowDecision(sendWindowFor(run.definition, node), timeZoneFor(run.timeZone, deps.defaultTimeZone), now) ?? { status: 'proceed' };
   }
 
   return {
@@ -100,7 +100,8 @@ export function createJourneyEmailSender(deps: DeliveryDeps) {
 
   async function deliverJourneyEmail(req: DeliverEmailRequest, hooks: SendHooks): Promise<SendResult> {
     const loaded = await load(req, hooks);
-    const { run, definition, node } = loaded;
+    const { run, node } = loaded;
+    const { definition } = run;
     let { message } = loaded;
     const look = await earlyLook(loaded, hooks);
     if (look.status !== 'proceed') return look;
